@@ -1,0 +1,140 @@
+"""Negative-phase samplers: where the model statistics ⟨v hᵀ⟩_model of the likelihood gradient come from.
+
+∂ log p(v) / ∂W = ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_model. Each sampler returns visible states standing in for samples of the
+model; the trainer pairs them with E[h | v]. CD and PCD differ only in where the chain starts (paysage's view):
+
+* ``CD(k)``: k Gibbs sweeps starting from the data (Hinton 2002);
+* ``PCD(k)``: k sweeps continuing persistent chains kept across updates (Tieleman 2008);
+* ``FastPCD(k)``: PCD whose chains run on W + W_fast, fast weights that learn with a large rate and decay
+  (Tieleman & Hinton 2009).
+
+Samplers are ``nn.Module``s so that persistent chains and fast weights are saved in ``state_dict``.
+"""
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+
+from .rbm import RBM
+
+
+class CD(nn.Module):
+    """Contrastive divergence with k steps.
+
+    The chain starts from the hidden sample drawn for the data, h₀ ~ p(h | v_data). ``sample_visible=False``
+    (default) reconstructs visibles with E[v | h] — probabilities for binary units (Hinton's guide §3.2) and the
+    noise-free reconstruction of Gaussian units (Nair & Hinton 2010 §1.2).
+    """
+
+    def __init__(self, k: int = 1, sample_visible: bool = False):
+        super().__init__()
+        if k < 1:
+            raise ValueError(f"k must be >= 1, got {k}")
+        self.k = k
+        self.sample_visible = sample_visible
+
+    def _visible(self, rbm: RBM, h, generator):
+        return rbm.sample_visible(h, generator) if self.sample_visible else rbm.visible_mean(h)
+
+    def negative_phase(self, rbm: RBM, v_data, h_data_sample, generator=None):
+        v = self._visible(rbm, h_data_sample, generator)
+        for _ in range(self.k - 1):
+            v = self._visible(rbm, rbm.sample_hidden(v, generator), generator)
+        return v
+
+    def after_update(self, rbm: RBM, gradients: dict) -> None:
+        """Hook called after each parameter update (used by fast PCD)."""
+
+    def extra_repr(self) -> str:
+        return f"k={self.k}, sample_visible={self.sample_visible}"
+
+
+class PCD(CD):
+    """Persistent contrastive divergence: chains persist across updates (Tieleman 2008).
+
+    ``n_chains`` fantasy particles (default: the mini-batch size), started from the first mini-batch seen; each
+    update advances them k sweeps. Visibles are sampled (``sample_visible=True``) so the chains are true Gibbs
+    chains of the model.
+    """
+
+    def __init__(self, k: int = 1, n_chains: int | None = None, sample_visible: bool = True):
+        super().__init__(k, sample_visible)
+        if n_chains is not None and n_chains < 1:
+            raise ValueError(f"n_chains must be >= 1, got {n_chains}")
+        self.n_chains = n_chains
+        self.register_buffer("chains", torch.empty(0))
+
+    def _chain_rbm(self, rbm: RBM) -> RBM:
+        return rbm
+
+    def negative_phase(self, rbm: RBM, v_data, h_data_sample, generator=None):
+        if self.chains.numel() == 0:
+            n = self.n_chains or v_data.shape[0]
+            if n > v_data.shape[0]:
+                raise ValueError(f"n_chains={n} is larger than the first mini-batch ({v_data.shape[0]})")
+            self.chains = v_data[:n].clone()
+        chain_rbm = self._chain_rbm(rbm)
+        v = self.chains
+        for _ in range(self.k):
+            v = self._visible(chain_rbm, chain_rbm.sample_hidden(v, generator), generator)
+        self.chains = v
+        return v
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # chains are created lazily: take the saved shape before loading
+        key = prefix + "chains"
+        if key in state_dict:
+            self.chains = torch.empty_like(state_dict[key])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+class FastPCD(PCD):
+    """Fast persistent contrastive divergence (Tieleman & Hinton 2009).
+
+    The chains run on θ + θ_fast. After each update the fast parameters follow the same gradient estimate with their
+    own rate and decay: θ_fast ← decay · θ_fast + fast_learning_rate · ĝ (the paper: decay 19/20).
+    """
+
+    def __init__(self, fast_learning_rate: float, k: int = 1, n_chains: int | None = None,
+                 fast_decay: float = 19 / 20, sample_visible: bool = True):
+        super().__init__(k, n_chains, sample_visible)
+        if fast_learning_rate <= 0:
+            raise ValueError(f"fast_learning_rate must be > 0, got {fast_learning_rate}")
+        if not 0 <= fast_decay < 1:
+            raise ValueError(f"fast_decay must be in [0, 1), got {fast_decay}")
+        self.fast_learning_rate = fast_learning_rate
+        self.fast_decay = fast_decay
+        self.fast = nn.ParameterDict()
+        self._shadow: list[RBM] = []  # θ + θ_fast, rebuilt from the two each update; not saved
+
+    def _chain_rbm(self, rbm: RBM) -> RBM:
+        if not self.fast:
+            for name, p in rbm.named_parameters():
+                self.fast[name] = nn.Parameter(torch.zeros_like(p), requires_grad=False)
+        if not self._shadow:
+            self._shadow.append(copy.deepcopy(rbm))
+        shadow = self._shadow[0]
+        shadow.load_state_dict(rbm.state_dict())
+        with torch.no_grad():
+            for name, p in shadow.named_parameters():
+                p.add_(self.fast[name])
+        return shadow
+
+    def after_update(self, rbm: RBM, gradients: dict) -> None:
+        with torch.no_grad():
+            for name, g in gradients.items():
+                self.fast[name].mul_(self.fast_decay).add_(g, alpha=self.fast_learning_rate)
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        for key, value in state_dict.items():
+            if key.startswith(prefix + "fast."):
+                name = key[len(prefix + "fast."):]
+                if name not in self.fast:
+                    self.fast[name] = nn.Parameter(torch.zeros_like(value), requires_grad=False)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def extra_repr(self) -> str:
+        return (f"k={self.k}, fast_learning_rate={self.fast_learning_rate}, fast_decay={self.fast_decay}, "
+                f"sample_visible={self.sample_visible}")

@@ -1,0 +1,164 @@
+"""Unit types for the layers of an RBM.
+
+A layer of units ``s`` with biases ``a`` contributes ``-a·s + Σ ψ(s)`` to the energy
+E(v, h) = -b·v + Σψ_v(v) - c·h + Σψ_h(h) - vᵀWh. Given a unit's total input x (bias plus coupling), each unit type
+provides
+
+* ``mean(x)``: E[s | x];
+* ``sample(x, generator)``: a draw of s | x, with an explicit ``torch.Generator``;
+* ``potential(s)``: ψ(s), the unit's own energy term (0 for binary units, s²/2 for unit-variance Gaussians);
+* ``log_partition(x)``: log Σ_s exp(x·s − ψ(s)) (an integral for continuous units), the term a layer contributes to
+  the free energy once it is summed out: F(v) = −b·v + Σψ_v(v) − Σ_j log_partition_h(x_j).
+
+``exact`` says whether ``log_partition`` is the exact value (True) or a documented approximation (NReLU).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+class Units:
+    """Base class: the interface every unit type implements."""
+
+    exact: bool = True
+    binary: bool = False
+
+    def mean(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def potential(self, s: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def log_partition(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class Bernoulli(Units):
+    """Binary units s ∈ {0, 1}: P(s=1 | x) = sigmoid(x); log Σ_s exp(x s) = softplus(x)."""
+
+    binary = True
+
+    def mean(self, x):
+        return torch.sigmoid(x)
+
+    def sample(self, x, generator=None):
+        # rand < p is ~1.8x faster than torch.bernoulli on CPU (research/peers.md) and draws the same law.
+        u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return (u < torch.sigmoid(x)).to(x.dtype)
+
+    def potential(self, s):
+        return torch.zeros_like(s)
+
+    def log_partition(self, x):
+        return F.softplus(x)
+
+
+class Gaussian(Units):
+    """Unit-variance Gaussian units (data standardised, σ = 1 fixed, as in Nair & Hinton 2010 and Hinton's guide §13.2).
+
+    ψ(s) = s²/2, so s | x ~ N(x, 1) and log ∫ exp(x s − s²/2) ds = x²/2 + ½ log 2π.
+    """
+
+    def mean(self, x):
+        return x
+
+    def sample(self, x, generator=None):
+        return x + torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+    def potential(self, s):
+        return 0.5 * s * s
+
+    def log_partition(self, x):
+        return 0.5 * x * x + _HALF_LOG_2PI
+
+
+class SteppedSigmoid(Units):
+    """Stepped sigmoid units (Nair & Hinton 2010, §2): ``n_copies`` binary units sharing weights, with bias offsets
+    −0.5, −1.5, −2.5, …; s = number of copies on.
+
+    mean(x) = Σ_{i=1}^{N} sigmoid(x − i + 0.5) ≈ softplus(x) (their eq. 3); the copies are independent given x, so
+    log_partition(x) = Σ_i softplus(x − i + 0.5) exactly.
+    """
+
+    def __init__(self, n_copies: int = 100):
+        if n_copies < 1:
+            raise ValueError(f"n_copies must be >= 1, got {n_copies}")
+        self.n_copies = n_copies
+
+    def _shifted(self, x):
+        offsets = torch.arange(self.n_copies, device=x.device, dtype=x.dtype) + 0.5
+        return x.unsqueeze(-1) - offsets
+
+    def mean(self, x):
+        return torch.sigmoid(self._shifted(x)).sum(-1)
+
+    def sample(self, x, generator=None):
+        p = torch.sigmoid(self._shifted(x))
+        u = torch.rand(p.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return (u < p).to(x.dtype).sum(-1)
+
+    def potential(self, s):
+        raise NotImplementedError("a count of stepped sigmoid copies has no energy of its own (many configurations "
+                                  "give one count): use free energies, which sum the copies out exactly")
+
+    def log_partition(self, x):
+        return F.softplus(self._shifted(x)).sum(-1)
+
+    def __repr__(self) -> str:
+        return f"SteppedSigmoid(n_copies={self.n_copies})"
+
+
+class NReLU(Units):
+    """Noisy rectified linear units (Nair & Hinton 2010, §2, eq. 4): s = max(0, x + N(0, v(x))).
+
+    The noise *variance* v(x) is sigmoid(x) by default — the variance of the stepped sigmoid unit NReLU approximates;
+    ``noise_variance="unit"`` gives max(0, x + N(0, 1)), as Hinton's practical guide (§13.5) writes it.
+
+    mean(x) = E[max(0, x + σε)] = x Φ(x/σ) + σ φ(x/σ) with σ = √v(x) (the rectified-Gaussian mean).
+    ``deterministic(x)`` = max(0, x) is the noise-free forward pass used for features.
+    NReLU units have no closed-form free energy: ``log_partition`` is that of the stepped sigmoid units they
+    approximate (``exact = False``), good for monitoring, not for likelihoods.
+    """
+
+    exact = False
+
+    def __init__(self, noise_variance: str = "sigmoid", n_copies: int = 100):
+        if noise_variance not in ("sigmoid", "unit"):
+            raise ValueError(f"noise_variance must be 'sigmoid' or 'unit', got {noise_variance!r}")
+        self.noise_variance = noise_variance
+        self._reference = SteppedSigmoid(n_copies)
+
+    def variance(self, x):
+        return torch.sigmoid(x) if self.noise_variance == "sigmoid" else torch.ones_like(x)
+
+    def mean(self, x):
+        std = self.variance(x).sqrt()
+        z = x / std
+        return x * torch.special.ndtr(z) + std * torch.exp(-0.5 * z * z - _HALF_LOG_2PI)
+
+    def sample(self, x, generator=None):
+        noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return torch.relu(x + noise * self.variance(x).sqrt())
+
+    def deterministic(self, x):
+        return torch.relu(x)
+
+    def potential(self, s):
+        raise NotImplementedError("NReLU units define no energy function; use (approximate) free energies")
+
+    def log_partition(self, x):
+        return self._reference.log_partition(x)
+
+    def __repr__(self) -> str:
+        return f"NReLU(noise_variance={self.noise_variance!r})"
