@@ -5,6 +5,7 @@ fixed number of digits, so that a checked notebook cell changes only when a resu
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import math
@@ -74,6 +75,7 @@ class Verdict:
     tolerance: str
     evidence: str
     holds: bool | None
+    paper: str = ""  # the paper's number(s) behind the claim, with their source label (e.g. "(secondary)")
 
     @property
     def label(self) -> str:
@@ -81,6 +83,9 @@ class Verdict:
 
 
 def verdict_table(verdicts: Sequence[Verdict], caption: str | None = "Verdicts") -> Table:
+    if any(v.paper for v in verdicts):
+        rows = [[v.claim, v.paper or "—", v.tolerance, v.evidence, v.label] for v in verdicts]
+        return Table(["paper's claim", "paper", "tolerance", "ours", "verdict"], rows, caption)
     rows = [[v.claim, v.tolerance, v.evidence, v.label] for v in verdicts]
     return Table(["paper's claim", "tolerance", "ours", "verdict"], rows, caption)
 
@@ -112,12 +117,16 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
     }
 
 
-def save_results(name: str, profile: str, results: dict, *, seeds=None, wall_time_s=None,
-                 directory: Path | str = RESULTS_DIR) -> Path:
-    """Write ``{directory}/{name}.{profile}.json``: the results and their provenance."""
+def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[Verdict] = (), title: str = "",
+                 seeds=None, wall_time_s=None, directory: Path | str = RESULTS_DIR) -> Path:
+    """Write ``{directory}/{name}.{profile}.json``: the results, the verdicts and their provenance.
+
+    The book's status page is generated from these files (``status_table``).
+    """
     path = Path(directory) / f"{name}.{profile}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"name": name, "profile": profile, "results": results,
+    payload = {"name": name, "title": title or name, "profile": profile, "results": results,
+               "verdicts": [dataclasses.asdict(v) for v in verdicts],
                "provenance": provenance(seeds, wall_time_s)}
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
@@ -169,3 +178,23 @@ def image_grid(images, image_shape: tuple[int, ...], ncols: int = 10, ax=None, t
     if title:
         ax.set_title(title)
     return ax
+
+
+def status_table(directory: Path | str = RESULTS_DIR) -> Table:
+    """One row per claim over all chapters: the paper's number, our `ci` verdict and, where a `paper`-profile
+    results file exists, its verdict and provenance. Built from the saved results files, never typed."""
+    rows = []
+    for ci_path in sorted(Path(directory).glob("*.ci.json")):
+        ci = json.loads(ci_path.read_text())
+        paper_run = load_results(ci["name"], "paper", directory)
+        paper_verdicts = {v["claim"]: v for v in paper_run.get("verdicts", [])} if paper_run else {}
+        for v in ci.get("verdicts", []):
+            label = Verdict(**v).label
+            on_gpu = paper_verdicts.get(v["claim"])
+            paper_cell = "not run (no GPU here)"
+            if on_gpu:
+                prov = paper_run["provenance"]
+                paper_cell = f"{Verdict(**on_gpu).label}: {on_gpu['evidence']} ({prov['device']}, {prov['git_commit'][:7]})"
+            rows.append([ci.get("title", ci["name"]), v["claim"], v.get("paper") or "—",
+                         f"{label}: {v['evidence']}", paper_cell])
+    return Table(["chapter", "claim", "paper", "ours (`ci`, scaled down)", "ours (`paper` profile)"], rows)

@@ -3,6 +3,7 @@ import hashlib
 import io
 import os
 import pickle
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -80,17 +81,22 @@ def test_wrong_md5_zip_and_missing_data_are_clear_errors(private_cache, monkeypa
         CIFAR10(private_cache)
 
 
-def test_canonical_batches_are_preferred_and_read_by_torchvision(private_cache, monkeypatch):
-    folder = private_cache / "cifar10" / "cifar-10-batches-py"
+def write_batches(folder: Path, monkeypatch) -> np.ndarray:
+    """A one-batch ``cifar-10-batches-py`` whose md5s torchvision is told to expect; returns its pixels."""
     folder.mkdir(parents=True)
     pixels = np.random.default_rng(0).integers(0, 256, (2, 3072), dtype=np.uint8)
     (folder / "data_batch_1").write_bytes(pickle.dumps({"data": pixels, "labels": [4, 1]}))
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(cifar10.CLASSES)}))
     md5 = {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in os.listdir(folder)}
     monkeypatch.setattr(TorchvisionCIFAR10, "train_list", [["data_batch_1", md5["data_batch_1"]]])
-    monkeypatch.setattr(TorchvisionCIFAR10, "test_list", [["data_batch_1", md5["data_batch_1"]]])
     monkeypatch.setattr(TorchvisionCIFAR10, "meta", {"filename": "batches.meta", "key": "label_names",
                                                      "md5": md5["batches.meta"]})
+    return pixels
+
+
+def test_canonical_batches_are_preferred_and_read_by_torchvision(private_cache, monkeypatch):
+    folder = private_cache / "cifar10" / "cifar-10-batches-py"
+    pixels = write_batches(folder, monkeypatch)
     write_zip(private_cache / "cifar10" / "cifar-10-images.zip", {"train/cat/0.jpg": jpeg(0)}, monkeypatch)
     dataset = CIFAR10(private_cache)
     assert dataset.variant == "CIFAR-10" and dataset.targets == [4, 1]
@@ -98,6 +104,18 @@ def test_canonical_batches_are_preferred_and_read_by_torchvision(private_cache, 
     (folder / "data_batch_1").write_bytes(b"garbage")
     with pytest.raises(CorruptDataError, match="cifar-10-batches-py.*corrupted"):
         CIFAR10(private_cache)
+
+
+def test_canonical_archive_is_unpacked_into_the_cache_only(private_cache, tmp_path, monkeypatch):
+    pixels = write_batches(tmp_path / "src" / "cifar-10-batches-py", monkeypatch)
+    archive = private_cache / "cifar10" / "cifar-10-python.tar.gz"
+    archive.parent.mkdir(parents=True)
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    monkeypatch.setattr(cifar10, "ARCHIVE_MD5", hashlib.md5(archive.read_bytes()).hexdigest())
+    X, y, variant = load_cifar10(root=private_cache)
+    assert variant == "CIFAR-10" and y.tolist() == [4, 1] and torch.equal(X[0].flatten() * 255, torch.from_numpy(pixels[0]).float())
+    assert os.listdir(private_cache / "cifar10") == ["cifar-10-python.tar.gz"]
 
 
 REAL_ROOT = os.environ.get("RBMBOOK_DATA")

@@ -21,6 +21,7 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image, UnidentifiedImageError
 from torchvision.datasets.lfw import _LFW
+from torchvision.datasets.utils import extract_archive
 
 from .files import (
     CorruptDataError, MissingDataError, atomic_path, cache_dir, checked_file, data_root, find_file, missing_message,
@@ -59,8 +60,8 @@ def read_pairs(path: Path) -> list[tuple[list[Pair], list[Pair]]]:
                 else:
                     raise ValueError("wrong number of fields")
             except ValueError as error:
-                raise CorruptDataError(f"{path}, line {number}: {fields} is not a {'mis' * bool(matched)}matched pair "
-                                       f"({error})") from error
+                raise CorruptDataError(f"{path}, line {number}: {fields} is not the expected "
+                                       f"{'matched' if len(matched) < n else 'mismatched'} pair ({error})") from error
         folds.append((matched, mismatched))
     return folds
 
@@ -84,8 +85,6 @@ def image_folder(root: Path, image_set: str, download: bool) -> Path:
     archive = checked_file(root, DATASET, archive_name, md5, [URL_PREFIX + archive_name], download)
     unpacked = cache_dir(DATASET) / f"{image_set}-{md5}"
     if not unpacked.exists():
-        from torchvision.datasets.utils import extract_archive
-
         with atomic_path(unpacked) as tmp:
             extract_archive(str(archive), str(tmp))
     return unpacked / folder

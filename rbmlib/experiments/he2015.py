@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from rbmlib.data import Standardiser, load_cifar10, load_mnist
 from rbmlib.profiles import PROFILES, describe
 from rbmlib.report import Table, Verdict, fmt, fmt_spread, save_results, verdict_table
 from rbmlib.reproducibility import seed_everything
@@ -260,8 +261,6 @@ def extra_parameters(model: nn.Module) -> int:
 
 def load_data(dataset: str, train: bool, size: int | None, subset_seed: int = 0):
     """Images (N, C, H, W) in [0, 1], labels and the data variant's name; a fixed random subset of ``size``."""
-    from rbmlib.data import load_cifar10, load_mnist
-
     if dataset == "mnist":
         X, y = load_mnist(train=train)
         X, variant = torch.as_tensor(X).reshape(-1, 1, 28, 28), "MNIST"
@@ -278,14 +277,6 @@ def load_data(dataset: str, train: bool, size: int | None, subset_seed: int = 0)
         keep = torch.randperm(len(X), generator=torch.Generator().manual_seed(subset_seed))[:size]
         X, y = X[keep], y[keep]
     return X.float(), y.long(), variant
-
-
-def standardise(train_X: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:
-    """Subtract the per-pixel training mean (the paper's preprocessing) and divide by one global std, so that the
-    input has unit variance as the derivation of eq. (10) assumes."""
-    mean = train_X.mean(0, keepdim=True)
-    std = (train_X - mean).std()
-    return [(X - mean) / std for X in (train_X, *others)]
 
 
 def sgd(model: nn.Module, lr: float, momentum: float, weight_decay: float) -> torch.optim.SGD:
@@ -388,6 +379,13 @@ def _extend(bar, steps: int) -> None:
     bar.refresh()
 
 
+def _preprocess(X: torch.Tensor, X_test: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Subtract the per-pixel training mean (the paper's preprocessing) and divide by the average pixel std, so
+    that inputs have about unit variance, as the derivation of eq. (10) assumes."""
+    scaler = Standardiser(per_pixel_std=False).fit(X)
+    return scaler.transform(X).to(device), scaler.transform(X_test).to(device)
+
+
 def _prelu_study(config: Config, device, bar) -> dict:
     out = {}
     for dataset, seeds in (("cifar10", config.cifar_seeds), ("mnist", config.mnist_seeds)):
@@ -395,7 +393,7 @@ def _prelu_study(config: Config, device, bar) -> dict:
             continue
         X, y, variant = load_data(dataset, True, config.train_size)
         X_test, y_test, _ = load_data(dataset, False, config.test_size)
-        X, X_test = (t.to(device) for t in standardise(X, X_test))
+        X, X_test = _preprocess(X, X_test, device)
         y, y_test = y.to(device), y_test.to(device)
         per_epoch = len(X) // config.batch_size
         _extend(bar, len(seeds) * len(ACTIVATIONS) * config.epochs * per_epoch)
@@ -424,7 +422,7 @@ def _prelu_study(config: Config, device, bar) -> dict:
 def _init_study(config: Config, device, bar) -> dict:
     X, y, variant = load_data(config.init_dataset, True, config.init_train_size)
     X_test, y_test, _ = load_data(config.init_dataset, False, config.init_test_size)
-    X, X_test = (t.to(device) for t in standardise(X, X_test))
+    X, X_test = _preprocess(X, X_test, device)
     y, y_test = y.to(device), y_test.to(device)
     probe = slice(0, min(config.scale_batch, len(X)))
     _extend(bar, len(config.init_depths) * len(INITS) * config.init_steps)

@@ -1,0 +1,308 @@
+"""Speed of one CD-1 epoch on MNIST: rbmlib against scikit-learn, a plain PyTorch loop and the matmul roofline.
+
+The task (research/peers.md): MNIST training set 60000×784, pixel/255 in [0, 1], a 784×500 Bernoulli RBM, mini-batches
+of 100, learning rate 0.05, float32, one Gibbs step, one epoch = 600 updates. Contenders:
+
+* ``rbmlib``: ``Trainer`` with ``CD(1)`` (momentum 0, weight decay 0: plain SGD, the same update as the plain loop);
+* ``plain torch loop``: the ~15-line reference loop of research/peers.md (``addmm`` + ``sigmoid_``,
+  ``torch.bernoulli`` for h, mean-field v₁, in-place ``addmm_`` updates);
+* ``sklearn BernoulliRBM``: **PCD-1, not CD-1** (persistent hidden chains, binary v₁, batches in a fixed order);
+  each epoch is a separate ``fit(n_iter=1)`` call, so its time includes the input check and weight init;
+* ``roofline``: the best observed time of one float32 (100×784)@(784×500) ``torch.mm``; an epoch needs at least
+  5 such GEMMs per batch (x_h for v₀ and v₁, x_v for h₀, two weight-gradient products): ideal = 600 · 5 · t_best.
+
+"% of roofline" = ideal / measured. Each thread count runs in its own process (threads fixed before any work:
+``torch.set_num_threads`` and threadpoolctl for numpy's BLAS). Epochs of the contenders are interleaved (one epoch
+of each in turn, ``--epochs`` rounds) so that load from other processes hits them alike; times are medians.
+Reconstruction error: ``rbmlib.estimators.reconstruction_error`` on the 10000 test images after one epoch,
+mean of (v − E[v | E[h | v]])², computed the same way for every model so that speed is not bought with wrong maths.
+
+``import rbmlib`` pins the CPU arithmetic path to AVX2 (``rbmlib.reproducibility``); ``--pin on`` measures that
+(what the notebooks use), ``--pin off`` runs with ``RBMBOOK_PIN_CPU=0``, ``--pin both`` does both. The pin setting
+applies to every contender of a run (it changes torch's kernels; numpy's OpenBLAS ignores it).
+
+    RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --threads 1 2 --epochs 3
+    RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --device cuda --epochs 5
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+RESULTS = Path(__file__).resolve().parent / "results"
+N_VISIBLE, N_HIDDEN, BATCH, LEARNING_RATE, WEIGHT_STD = 784, 500, 100, 0.05, 0.01
+GEMMS_PER_BATCH = 5
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+# the contenders (run inside a worker process) ---------------------------------------------------------------------
+def plain_torch_cd1(x, generator, params=None, epochs: int = 1):
+    """The reference hand-written CD-1 loop of research/peers.md; continues from ``params`` = (W, b, c) if given."""
+    import torch
+
+    n = x.shape[0]
+    W, b, c = params if params is not None else (
+        WEIGHT_STD * torch.randn(N_VISIBLE, N_HIDDEN, generator=generator, device=x.device),
+        torch.zeros(N_VISIBLE, device=x.device), torch.zeros(N_HIDDEN, device=x.device))
+    step = LEARNING_RATE / BATCH
+    with torch.no_grad():
+        for _ in range(epochs):
+            order = torch.randperm(n, generator=generator, device=x.device)
+            for first in range(0, n, BATCH):
+                v0 = x[order[first:first + BATCH]]
+                ph0 = torch.addmm(c, v0, W).sigmoid_()
+                h0 = torch.bernoulli(ph0, generator=generator)
+                v1 = torch.addmm(b, h0, W.t()).sigmoid_()
+                ph1 = torch.addmm(c, v1, W).sigmoid_()
+                W.addmm_(v0.t(), ph0, alpha=step).addmm_(v1.t(), ph1, alpha=-step)
+                b.add_(v0.sum(0) - v1.sum(0), alpha=step)
+                c.add_(ph0.sum(0) - ph1.sum(0), alpha=step)
+    return W, b, c
+
+
+def _rbm_from(W, b, c, device):
+    """An ``rbmlib.rbm.RBM`` holding the given parameters, to score every model with the same estimator."""
+    import torch
+    from rbmlib.rbm import RBM
+
+    rbm = RBM(N_VISIBLE, N_HIDDEN).to(device)
+    with torch.no_grad():
+        for p, value in zip((rbm.weight, rbm.visible_bias, rbm.hidden_bias), (W, b, c)):
+            p.copy_(torch.as_tensor(value, dtype=torch.float32))
+    return rbm
+
+
+def _synchronize(device):
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def roofline_gemm_seconds(device, repeats: int = 20, block: int = 10) -> float:
+    """Best observed seconds of one float32 (100×784)@(784×500) product (best block of ``block`` products)."""
+    import torch
+
+    g = torch.Generator(device).manual_seed(1)
+    v = torch.rand(BATCH, N_VISIBLE, generator=g, device=device)
+    W = torch.rand(N_VISIBLE, N_HIDDEN, generator=g, device=device)
+    out = torch.empty(BATCH, N_HIDDEN, device=device)
+    torch.mm(v, W, out=out)
+    best = float("inf")
+    for _ in range(repeats):
+        _synchronize(device)
+        start = time.perf_counter()
+        for _ in range(block):
+            torch.mm(v, W, out=out)
+        _synchronize(device)
+        best = min(best, (time.perf_counter() - start) / block)
+    return best
+
+
+def worker(threads: int, epochs: int, device_name: str) -> dict:
+    """Time every contender in this process at ``threads`` threads; return the raw measurements."""
+    import rbmlib  # first: pins the CPU arithmetic path unless RBMBOOK_PIN_CPU=0
+    import dataclasses
+
+    import numpy as np
+    import torch
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from rbmlib.data import load_mnist
+    from rbmlib.estimators import reconstruction_error
+    from rbmlib.rbm import RBM
+    from rbmlib.report import provenance
+    from rbmlib.samplers import CD
+    from rbmlib.train import TrainConfig, Trainer
+
+    device = torch.device(device_name)
+    torch.set_num_threads(threads)
+    threadpool_limits(threads)
+    x_train, _ = load_mnist(train=True)
+    x_test, _ = load_mnist(train=False)
+    x_train, x_test = x_train.to(device), x_test.to(device)
+    n_batches = x_train.shape[0] // BATCH
+    times = {"rbmlib": [], "plain": [], "sklearn": []}
+    recon, gemm = {}, []
+
+    # rbmlib: one Trainer, advanced one epoch per round; its own per-epoch timing (history_ "seconds")
+    config = TrainConfig(epochs=0, batch_size=BATCH, learning_rate=LEARNING_RATE, initial_momentum=0.0,
+                         final_momentum=0.0, weight_decay=0.0)
+    generator = torch.Generator(device).manual_seed(0)
+    rbm = RBM(N_VISIBLE, N_HIDDEN, weight_std=WEIGHT_STD, generator=torch.Generator().manual_seed(0)).to(device)
+    trainer = Trainer(rbm, config, CD(1), generator)
+
+    # plain loop: one state carried across rounds
+    plain_generator, plain = torch.Generator(device).manual_seed(0), None
+
+    if device.type == "cpu":
+        from sklearn.neural_network import BernoulliRBM
+        x_np = x_train.numpy()
+
+    gemm.append(roofline_gemm_seconds(device))
+    for round_ in range(epochs):
+        trainer.config = dataclasses.replace(config, epochs=round_ + 1)
+        trainer.fit(x_train, progress=False)
+        times["rbmlib"].append(trainer.history_[-1]["seconds"])
+        if round_ == 0:
+            recon["rbmlib"] = reconstruction_error(rbm, x_test)
+
+        _synchronize(device)
+        start = time.perf_counter()
+        plain = plain_torch_cd1(x_train, plain_generator, plain)
+        _synchronize(device)
+        times["plain"].append(time.perf_counter() - start)
+        if round_ == 0:
+            recon["plain"] = reconstruction_error(_rbm_from(*plain, device), x_test)
+
+        if device.type == "cpu":
+            model = BernoulliRBM(n_components=N_HIDDEN, learning_rate=LEARNING_RATE, batch_size=BATCH, n_iter=1,
+                                 random_state=round_)
+            start = time.perf_counter()
+            model.fit(x_np)
+            times["sklearn"].append(time.perf_counter() - start)
+            if round_ == 0:
+                recon["sklearn"] = reconstruction_error(
+                    _rbm_from(model.components_.T, model.intercept_visible_, model.intercept_hidden_, device),
+                    x_test)
+        gemm.append(roofline_gemm_seconds(device))
+
+    return {
+        "threads": threads, "epochs": epochs, "device": device_name, "n_batches": n_batches,
+        "pinned": os.environ.get("RBMBOOK_PIN_CPU", "1") != "0",
+        "cpu_env": {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR")},
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "gemm_best_s": min(gemm), "gemm_best_per_round_s": gemm,
+        "seconds_per_epoch": {k: v for k, v in times.items() if v},
+        "reconstruction_error_1_epoch": recon,
+        "blas": [{k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
+                 for info in threadpool_info()],
+        "sklearn": __import__("sklearn").__version__ if device.type == "cpu" else None,
+        "load_average": os.getloadavg(),
+        "provenance": provenance(seeds=[0]),
+    }
+
+
+# the driver: one process per thread count and pin setting ------------------------------------------------------
+LABELS = {"rbmlib": "rbmlib Trainer + CD(1)", "plain": "plain torch CD-1 loop", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
+
+
+def summarise(run: dict) -> list[dict]:
+    """One row per contender (plus the roofline): median s/epoch, % of roofline, ratios, recon error."""
+    ideal = run["n_batches"] * GEMMS_PER_BATCH * run["gemm_best_s"]
+    medians = {k: statistics.median(v) for k, v in run["seconds_per_epoch"].items()}
+    rows = [{"implementation": f"roofline ({GEMMS_PER_BATCH} GEMMs/batch, best of many)", "key": "roofline",
+             "seconds": ideal, "range": None, "roofline": 1.0,
+             "gflops": 2 * BATCH * N_VISIBLE * N_HIDDEN / run["gemm_best_s"] / 1e9}]
+    for key, median in medians.items():
+        rows.append({
+            "implementation": LABELS[key], "key": key, "seconds": median,
+            "range": (min(run["seconds_per_epoch"][key]), max(run["seconds_per_epoch"][key])),
+            "roofline": ideal / median,
+            "speedup_vs_sklearn": medians["sklearn"] / median if "sklearn" in medians else None,
+            "time_vs_plain": median / medians["plain"],
+            "reconstruction_error": run["reconstruction_error_1_epoch"].get(key),
+        })
+    return rows
+
+
+def table(runs: list[dict]) -> str:
+    from rbmlib.report import Table, fmt
+
+    lines = []
+    for run in runs:
+        for row in summarise(run):
+            spread = "" if row["range"] is None else f" ({fmt(row['range'][0])}–{fmt(row['range'][1])})"
+            lines.append([
+                row["implementation"], run["device"] if run["device"] != "cpu" else run["threads"],
+                "yes" if run["pinned"] else "no", fmt(row["seconds"], 2) + spread, fmt(row["roofline"], 0, percent=True),
+                fmt(row.get("speedup_vs_sklearn"), 2), fmt(row.get("time_vs_plain"), 2),
+                fmt(row.get("reconstruction_error"), 4),
+            ])
+    header = ["implementation", "threads", "AVX2-pinned", "s/epoch median (min–max)", "% of roofline",
+              "speed-up vs sklearn", "time ÷ plain loop", "recon error, 1 epoch (test)"]
+    return Table(header, lines).markdown()
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "cpu"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def run_worker(threads: int, pinned: bool, epochs: int, device: str) -> dict:
+    env = dict(os.environ, RBMBOOK_PIN_CPU="1" if pinned else "0", **{k: str(threads) for k in THREAD_ENV})
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--threads", str(threads),
+               "--epochs", str(epochs), "--device", device]
+    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"worker (threads={threads}, pinned={pinned}) failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--epochs", type=int, default=3, help="timed epochs per contender (median reported)")
+    parser.add_argument("--pin", choices=("on", "off", "both"), default="both")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (a GPU run ignores --threads and sklearn)")
+    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/cd1_mnist-<device>.json)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.epochs < 1 or any(t < 1 for t in args.threads):
+        parser.error("--epochs and --threads must be >= 1")
+    if args.device not in ("cpu", "cuda") and not args.device.startswith("cuda:"):
+        parser.error(f"--device must be cpu or cuda[:n], got {args.device!r}")
+    if args.worker:
+        print(json.dumps(worker(args.threads[0], args.epochs, args.device)))
+        return
+
+    import rbmlib  # noqa: F401  (before torch)
+    import torch
+    from rbmlib.report import provenance
+
+    if args.device != "cpu" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device is available")
+    pins = {"on": [True], "off": [False], "both": [True, False]}[args.pin]
+    threads = args.threads if args.device == "cpu" else [1]
+    start, load_before, runs = time.perf_counter(), os.getloadavg(), []
+    for pinned in pins:
+        for t in threads:
+            print(f"running threads={t} pinned={pinned} ...", file=sys.stderr, flush=True)
+            runs.append(run_worker(t, pinned, args.epochs, args.device))
+    device = torch.cuda.get_device_name(torch.device(args.device)) if args.device != "cpu" else cpu_name()
+    text = table(runs)
+    print(f"CD-1, MNIST 60000×784, 784×500, batch {BATCH}, lr {LEARNING_RATE}, float32, median of {args.epochs} "
+          f"epochs; {device}; torch {torch.__version__}; load average before/after "
+          f"{load_before[0]:.2f}/{os.getloadavg()[0]:.2f}\n")
+    print(text)
+    output = args.output or RESULTS / f"cd1_mnist-{slug(device)}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": "cd1_mnist", "command": " ".join(["benchmarks/cd1_mnist.py"] + (argv or sys.argv[1:])),
+               "device": device, "load_average_before": load_before, "load_average_after": os.getloadavg(),
+               "runs": [dict(run, summary=summarise(run)) for run in runs], "table_markdown": text,
+               "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)}
+    output.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\nwritten {output.relative_to(REPO) if output.is_relative_to(REPO) else output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""LFW verification: pairs parsing, folds, training faces without test people, preprocessing, errors, Standardiser."""
+import hashlib
+import os
+import shutil
+import tarfile
+from pathlib import Path
+
+import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path before torch loads)
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import rbmlib.data.lfw as lfw
+from rbmlib.data import CorruptDataError, LFWVerification, MissingDataError, Standardiser
+
+CENTRE, BORDER = (40, 200, 90), (250, 10, 10)
+# Two folds of 1 matched + 1 mismatched pair; Ann is in both folds, so fold 1's training faces must drop her.
+PAIRS = "2\t1\nAnn\t1\t2\nBob\t1\tCy\t1\nDee\t1\t2\nAnn\t3\tEve\t1\n"
+IMAGES = {"Ann": 3, "Bob": 1, "Cy": 1, "Dee": 2, "Eve": 1, "Fay": 1}
+
+
+def face(shade: int) -> Image.Image:
+    """250×250: a uniform central 144×144 square (CENTRE shifted by ``shade``) inside a BORDER frame."""
+    pixels = np.empty((250, 250, 3), dtype=np.uint8)
+    pixels[:] = BORDER
+    pixels[53:197, 53:197] = np.add(CENTRE, shade)
+    return Image.fromarray(pixels)
+
+
+@pytest.fixture
+def fake_lfw(tmp_path, monkeypatch):
+    monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "root"
+    for shade, (person, count) in enumerate(IMAGES.items()):
+        (root / "lfw/lfw-deepfunneled" / person).mkdir(parents=True)
+        for number in range(1, count + 1):
+            face(shade).save(root / "lfw/lfw-deepfunneled" / lfw.image_name(person, number), quality=95, subsampling=0)
+    write_pairs(root, PAIRS, monkeypatch)
+    return root
+
+
+def write_pairs(root: Path, text: str, monkeypatch) -> None:
+    (root / "lfw/pairs.txt").write_text(text)
+    monkeypatch.setitem(lfw.CHECKSUMS, "pairs.txt", hashlib.md5(text.encode()).hexdigest())
+
+
+def names(data, indices):
+    return [data.image_names[i] for i in indices.tolist()]
+
+
+def test_folds_pairs_and_training_faces(fake_lfw):
+    data = LFWVerification(fake_lfw, size=8)
+    assert data.n_folds == 2 and data.variant == "LFW deep-funneled, central 144×144 crop, 8×8 colour"
+    assert len(data.image_names) == 8 and data.images.shape == (8, 3, 8, 8)  # Fay is in no pair
+    index_a, index_b, same = data.pairs(1)
+    assert names(data, index_a) == ["Dee/Dee_0001.jpg", "Ann/Ann_0003.jpg"]
+    assert names(data, index_b) == ["Dee/Dee_0002.jpg", "Eve/Eve_0001.jpg"] and same.tolist() == [True, False]
+    assert names(data, data.training_faces(0)) == ["Dee/Dee_0001.jpg", "Dee/Dee_0002.jpg", "Eve/Eve_0001.jpg"]
+    assert names(data, data.training_faces(1)) == ["Bob/Bob_0001.jpg", "Cy/Cy_0001.jpg"]  # Ann is in fold 1
+    assert data.people(1) == {"Dee", "Ann", "Eve"}
+    with pytest.raises(IndexError, match="folds 0 to 1"):
+        data.pairs(2)
+
+
+def test_preprocessing_keeps_the_central_crop_only_and_is_cached(fake_lfw, monkeypatch):
+    data = LFWVerification(fake_lfw, size=8)
+    bob = data.images[data.image_names.index("Bob/Bob_0001.jpg")]  # shade 1
+    expected = (torch.tensor(CENTRE, dtype=torch.float32) + 1) / 255
+    assert (bob - expected[:, None, None]).abs().max() < 4 / 255  # JPEG error only: no border leaks in
+    monkeypatch.setattr(lfw, "preprocess", lambda *args: pytest.fail("the cache was not used"))
+    assert torch.equal(LFWVerification(fake_lfw, size=8).images, data.images)
+
+
+def test_archive_is_unpacked_into_the_cache_not_beside_the_data(fake_lfw, monkeypatch):
+    expected = LFWVerification(fake_lfw, size=8).images
+    archive = fake_lfw / "lfw/lfw-deepfunneled.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(fake_lfw / "lfw/lfw-deepfunneled", arcname="lfw-deepfunneled")
+    shutil.rmtree(fake_lfw / "lfw/lfw-deepfunneled")
+    monkeypatch.setitem(lfw.IMAGE_SETS, "deepfunneled",
+                        ("lfw-deepfunneled", archive.name, hashlib.md5(archive.read_bytes()).hexdigest()))
+    assert torch.allclose(LFWVerification(fake_lfw, size=8).images, expected)
+    assert sorted(os.listdir(fake_lfw / "lfw")) == ["lfw-deepfunneled.tgz", "pairs.txt"]
+
+
+def test_missing_image_and_bad_pairs_file_are_named(fake_lfw, monkeypatch):
+    os.remove(fake_lfw / "lfw/lfw-deepfunneled/Cy/Cy_0001.jpg")
+    with pytest.raises(MissingDataError, match="Cy/Cy_0001.jpg"):
+        LFWVerification(fake_lfw)
+    write_pairs(fake_lfw, "2\t1\nAnn\t1\t2\n", monkeypatch)
+    with pytest.raises(CorruptDataError, match="1 pairs, header announces 2 folds"):
+        LFWVerification(fake_lfw)
+    write_pairs(fake_lfw, "1\t1\nAnn\t1\tBob\t1\nBob\t1\tCy\t1\n", monkeypatch)
+    with pytest.raises(CorruptDataError, match="line 2: .* not the expected matched pair"):
+        LFWVerification(fake_lfw)
+    monkeypatch.setitem(lfw.CHECKSUMS, "pairs.txt", "a" * 32)
+    with pytest.raises(CorruptDataError, match="expected a{32}"):
+        LFWVerification(fake_lfw)
+    with pytest.raises(MissingDataError, match="lfw-funneled.tgz"):
+        LFWVerification(fake_lfw, image_set="funneled")
+
+
+def test_standardiser_per_pixel_and_average_std():
+    x = torch.tensor([[0.0, 2.0, 5.0], [2.0, 6.0, 5.0]])
+    scaler = Standardiser().fit(x)
+    assert torch.equal(scaler.mean_, torch.tensor([1.0, 4.0, 5.0]))
+    assert torch.allclose(scaler.transform(x), torch.tensor([[-1.0, -1.0, 0.0], [1.0, 1.0, 0.0]]))
+    assert torch.allclose(scaler.transform(torch.tensor([[3.0, 4.0, 5.0]])), torch.tensor([[2.0, 0.0, 0.0]]))
+    average = Standardiser(per_pixel_std=False).fit(x)  # σ = (1 + 2 + 0) / 3 = 1 for every pixel
+    assert torch.allclose(average.transform(x), x - torch.tensor([1.0, 4.0, 5.0]))
+    with pytest.raises(ValueError, match=r"shape \(3,\), got \(2,\)"):
+        scaler.transform(torch.zeros(1, 2))
+    with pytest.raises(RuntimeError, match="before fit"):
+        Standardiser().transform(x)
+
+
+REAL_ROOT = os.environ.get("RBMBOOK_DATA")
+
+
+@pytest.mark.skipif(
+    not REAL_ROOT or not Path(REAL_ROOT, "lfw", "pairs.txt").exists(),
+    reason="real LFW absent: set RBMBOOK_DATA to a root holding lfw/ (e.g. ../shared/data)",
+)
+def test_real_lfw_view2_folds():
+    data = LFWVerification()
+    assert data.n_folds == 10 and data.images.shape == (7701, 3, 32, 32)
+    for fold in range(10):
+        index_a, index_b, same = data.pairs(fold)
+        assert len(index_a) == len(index_b) == 600 and int(same.sum()) == 300 and not same[300:].any()
+        training = data.training_faces(fold)
+        assert len(training) == 10800
+        assert not {data.image_names[i].split("/")[0] for i in training.tolist()} & data.people(fold)
