@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from .rbm import RBM
+from .units import Bernoulli
 
 #: Largest binary layer ``exact_log_partition`` enumerates by default (2^25 states).
 MAX_ENUMERATED_UNITS = 25
@@ -198,20 +199,32 @@ def _anneal(rbm: RBM, v: torch.Tensor, betas: list[float], base: torch.Tensor, g
     """
     log_w = torch.zeros(v.shape[0], dtype=torch.float64, device=v.device)
     bias_step = rbm.visible_bias - base
-    hidden_partition = rbm.hidden.log_partition
     x = rbm.hidden_input(v)
     steps = tqdm(range(1, len(betas)), desc="AIS", file=sys.stdout, disable=not progress, mininterval=1.0)
     for k in steps:
         before, after = betas[k - 1], betas[k]
-        x64 = x.to(torch.float64)
-        log_w += ((after - before) * (v @ bias_step).to(torch.float64)
-                  + (hidden_partition(after * x64) - hidden_partition(before * x64)).sum(-1))
+        log_w += ((after - before) * (v @ bias_step)).to(torch.float64)
+        log_w += _log_partition_change(rbm.hidden, x, before, after)
         if k < len(betas) - 1:
             h = rbm.hidden.sample(after * x, generator)
             visible_input = torch.addmm(torch.lerp(base, rbm.visible_bias, after), h, rbm.weight.t(), alpha=after)
             v = rbm.visible.sample(visible_input, generator)
             x = rbm.hidden_input(v)
     return log_w
+
+
+def _log_partition_change(units, x: torch.Tensor, before: float, after: float) -> torch.Tensor:
+    """Σ_j log_partition(after·x_j) − log_partition(before·x_j) per row, in float64.
+
+    For binary units softplus(a + d) − softplus(a) = log1p(sigmoid(a)·expm1(d)) has no cancellation, so it is exact
+    to float32 precision of the (small) difference itself and ~3x cheaper than two float64 softplus; other units
+    take the difference of float64 log-partitions.
+    """
+    if isinstance(units, Bernoulli):
+        change = torch.log1p(torch.sigmoid(before * x) * torch.expm1((after - before) * x))
+        return change.sum(-1).to(torch.float64)
+    x64 = x.to(torch.float64)
+    return (units.log_partition(after * x64) - units.log_partition(before * x64)).sum(-1)
 
 
 def _base_log_partition(rbm: RBM, base: torch.Tensor) -> float:

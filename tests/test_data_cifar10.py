@@ -88,7 +88,8 @@ def write_batches(folder: Path, monkeypatch) -> np.ndarray:
     (folder / "data_batch_1").write_bytes(pickle.dumps({"data": pixels, "labels": [4, 1]}))
     (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": list(cifar10.CLASSES)}))
     md5 = {name: hashlib.md5((folder / name).read_bytes()).hexdigest() for name in os.listdir(folder)}
-    monkeypatch.setattr(TorchvisionCIFAR10, "train_list", [["data_batch_1", md5["data_batch_1"]]])
+    for split_list in ("train_list", "test_list"):  # torchvision checks both before reading either
+        monkeypatch.setattr(TorchvisionCIFAR10, split_list, [["data_batch_1", md5["data_batch_1"]]])
     monkeypatch.setattr(TorchvisionCIFAR10, "meta", {"filename": "batches.meta", "key": "label_names",
                                                      "md5": md5["batches.meta"]})
     return pixels
@@ -114,7 +115,8 @@ def test_canonical_archive_is_unpacked_into_the_cache_only(private_cache, tmp_pa
         tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
     monkeypatch.setattr(cifar10, "ARCHIVE_MD5", hashlib.md5(archive.read_bytes()).hexdigest())
     X, y, variant = load_cifar10(root=private_cache)
-    assert variant == "CIFAR-10" and y.tolist() == [4, 1] and torch.equal(X[0].flatten() * 255, torch.from_numpy(pixels[0]).float())
+    assert variant == "CIFAR-10" and y.tolist() == [4, 1]
+    assert torch.equal(X[0].flatten() * 255, torch.from_numpy(pixels[0]).float())
     assert os.listdir(private_cache / "cifar10") == ["cifar-10-python.tar.gz"]
 
 

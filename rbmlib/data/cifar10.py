@@ -51,7 +51,7 @@ def _canonical_root(root: Path, download: bool) -> Path | None:
 
 
 def decode_jpeg_zip(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """Decode ``<split>/<class>/*.jpg`` of the zip: uint8 images (N, 32, 32, 3) and int64 labels, class then name order."""
+    """Decode the zip's ``<split>/<class>/*.jpg``: uint8 images (N, 32, 32, 3), int64 labels; class, then name order."""
     with zipfile.ZipFile(path) as archive:
         entries = []
         for name in archive.namelist():

@@ -60,7 +60,7 @@ def _is_shared_root(root: Path) -> bool:
 
 
 def download_dir(root: Path, dataset: str) -> Path:
-    """Where downloads of ``dataset`` go: ``<cache>/downloads/<dataset>`` for the shared root, else ``<root>/<dataset>``."""
+    """Where downloads go: ``<cache>/downloads/<dataset>`` for the shared root, else ``<root>/<dataset>``."""
     return cache_dir("downloads", dataset) if _is_shared_root(root) else root / dataset
 
 
@@ -92,7 +92,7 @@ def check_md5(path: Path, md5: str) -> None:
 
 @contextlib.contextmanager
 def atomic_path(dest: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``dest`` (for a file or a folder); rename it to ``dest`` on success, else delete it."""
+    """Yield a temporary path beside ``dest`` (a file or a folder): renamed to ``dest`` on success, else deleted."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
     try:

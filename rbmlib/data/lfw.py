@@ -31,7 +31,9 @@ DATASET = "lfw"
 IMAGE_SETS = dict(_LFW.file_dict)  # image_set -> (folder, archive, archive md5)
 CHECKSUMS = dict(_LFW.checksums)  # protocol file -> md5
 URL_PREFIX = _LFW.download_url_prefix
-RELEASE_NAMES = {"original": "LFW (original, unaligned)", "funneled": "LFW funneled", "deepfunneled": "LFW deep-funneled"}
+RELEASE_NAMES = {
+    "original": "LFW (original, unaligned)", "funneled": "LFW funneled", "deepfunneled": "LFW deep-funneled",
+}
 IMAGE_SIZE, CROP = 250, 144
 
 Pair = tuple[str, int, str, int]  # name_a, image number a, name_b, image number b

@@ -6,6 +6,7 @@ The ``.gz`` files are decompressed once into the cache (keyed by their md5); the
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import shutil
 import struct
@@ -43,7 +44,7 @@ def read_idx(path: str | os.PathLike, magic: int, item_shape: tuple[int, ...]) -
         raise CorruptDataError(f"{path} is not the idx file expected: magic {found_magic}, expected {magic}")
     if tuple(shape) != item_shape:
         raise CorruptDataError(f"{path}: items of shape {tuple(shape)}, expected {item_shape}")
-    expected_size = header_size + count * int(torch.tensor(item_shape).prod())
+    expected_size = header_size + count * math.prod(item_shape)
     if path.stat().st_size != expected_size:
         raise CorruptDataError(
             f"{path} is truncated or padded: {path.stat().st_size} bytes, its header ({count} items of shape "

@@ -26,7 +26,9 @@ class Standardiser:
         if not hasattr(self, "mean_"):
             raise RuntimeError("Standardiser.transform called before fit: fit it on the training data first")
         if x.shape[1:] != self.mean_.shape:
-            raise ValueError(f"Standardiser fitted on examples of shape {tuple(self.mean_.shape)}, got {tuple(x.shape[1:])}")
+            raise ValueError(
+                f"Standardiser fitted on examples of shape {tuple(self.mean_.shape)}, got {tuple(x.shape[1:])}"
+            )
         return (x - self.mean_) / self.std_
 
     def fit_transform(self, x: torch.Tensor) -> torch.Tensor:

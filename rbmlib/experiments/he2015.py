@@ -337,8 +337,12 @@ def layer_scales(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> dict[str
     """Second moments at initialisation, one per weight layer l: forward E[y_l^2] of its output, backward
     E[(dE/dy_l)^2], and E[(dE/dW_l)^2] of its weight gradient (cross-entropy on the batch X, y)."""
     outputs = []
-    hooks = [layer.register_forward_hook(lambda _m, _i, out: (out.retain_grad(), outputs.append(out)))
-             for layer in weight_layers(model)]
+
+    def keep(_module, _inputs, out):
+        out.retain_grad()
+        outputs.append(out)
+
+    hooks = [layer.register_forward_hook(keep) for layer in weight_layers(model)]
     try:
         model.zero_grad(set_to_none=True)
         F.cross_entropy(model(X), y).backward()
