@@ -125,6 +125,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
     from rbmlib.samplers import CD
     from rbmlib.train import TrainConfig, Trainer
 
+    load_at_start = os.getloadavg()
     device = torch.device(device_name)
     torch.set_num_threads(threads)
     threadpool_limits(threads)
@@ -188,7 +189,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
         "blas": [{k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
                  for info in threadpool_info()],
         "sklearn": __import__("sklearn").__version__ if device.type == "cpu" else None,
-        "load_average": os.getloadavg(),
+        "load_average_start_end": [load_at_start, os.getloadavg()],
         "provenance": provenance(seeds=[0]),
     }
 

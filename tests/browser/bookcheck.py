@@ -128,7 +128,11 @@ _INSPECT = """async () => {
     math: math,
     mathjax: !!(window.MathJax && MathJax.startup),
     rendered: document.querySelectorAll("mjx-container").length,
-    texErrors: [...document.querySelectorAll("mjx-merror")].map(e => e.getAttribute("data-mjx-error") || e.textContent),
+    // a TeX error (mjx-merror), or an undefined macro, which MathJax's noundefined extension shows in red
+    texErrors: [...document.querySelectorAll("mjx-merror")].map(e => e.getAttribute("data-mjx-error") || e.textContent)
+        .concat([...document.querySelectorAll('mjx-container mjx-mtext[style*="color: red"]')].map(
+            e => "undefined macro " + [...e.querySelectorAll("mjx-c")].map(c => String.fromCodePoint(
+                parseInt(c.className.match(/mjx-c([0-9A-F]+)/)[1], 16))).join(""))),
     citations: [...document.querySelectorAll(".bibtex-citation")].map(
         c => ({text: c.textContent.trim(), links: c.querySelectorAll("a[href]").length})),
     unresolvedXrefs: [...document.querySelectorAll(".xref")].filter(x => !inLink(x)).map(x => x.textContent.trim()),
