@@ -37,6 +37,8 @@ import sys
 import time
 from pathlib import Path
 
+# the environment as launched, before ``import rbmlib`` (in main) adds the AVX2 pin: worker processes start from it
+LAUNCH_ENV = dict(os.environ)
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -180,7 +182,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
 
     return {
         "threads": threads, "epochs": epochs, "device": device_name, "n_batches": n_batches,
-        "pinned": os.environ.get("RBMBOOK_PIN_CPU", "1") != "0",
+        "pinned": os.environ.get("ATEN_CPU_CAPABILITY") == "avx2" and os.environ.get("MKL_CBWR") == "AVX2",
         "cpu_env": {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR")},
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "gemm_best_s": min(gemm), "gemm_best_per_round_s": gemm,
@@ -250,7 +252,7 @@ def slug(text: str) -> str:
 
 
 def run_worker(threads: int, pinned: bool, epochs: int, device: str) -> dict:
-    env = dict(os.environ, RBMBOOK_PIN_CPU="1" if pinned else "0", **{k: str(threads) for k in THREAD_ENV})
+    env = dict(LAUNCH_ENV, RBMBOOK_PIN_CPU="1" if pinned else "0", **{k: str(threads) for k in THREAD_ENV})
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--threads", str(threads),
                "--epochs", str(epochs), "--device", device]
     done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
@@ -284,24 +286,25 @@ def main(argv=None) -> None:
         parser.error("--device cuda: no CUDA device is available")
     pins = {"on": [True], "off": [False], "both": [True, False]}[args.pin]
     threads = args.threads if args.device == "cpu" else [1]
+    device = torch.cuda.get_device_name(torch.device(args.device)) if args.device != "cpu" else cpu_name()
+    output = args.output or RESULTS / f"cd1_mnist-{slug(device)}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
     start, load_before, runs = time.perf_counter(), os.getloadavg(), []
     for pinned in pins:
         for t in threads:
             print(f"running threads={t} pinned={pinned} ...", file=sys.stderr, flush=True)
             runs.append(run_worker(t, pinned, args.epochs, args.device))
-    device = torch.cuda.get_device_name(torch.device(args.device)) if args.device != "cpu" else cpu_name()
-    text = table(runs)
+            text = table(runs)  # written after every worker, so that a run cut short keeps what it measured
+            payload = {"benchmark": "cd1_mnist",
+                       "command": " ".join(["benchmarks/cd1_mnist.py"] + (argv or sys.argv[1:])),
+                       "device": device, "load_average_before": load_before, "load_average_after": os.getloadavg(),
+                       "runs": [dict(run, summary=summarise(run)) for run in runs], "table_markdown": text,
+                       "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)}
+            output.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"CD-1, MNIST 60000×784, 784×500, batch {BATCH}, lr {LEARNING_RATE}, float32, median of {args.epochs} "
           f"epochs; {device}; torch {torch.__version__}; load average before/after "
           f"{load_before[0]:.2f}/{os.getloadavg()[0]:.2f}\n")
     print(text)
-    output = args.output or RESULTS / f"cd1_mnist-{slug(device)}.json"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": "cd1_mnist", "command": " ".join(["benchmarks/cd1_mnist.py"] + (argv or sys.argv[1:])),
-               "device": device, "load_average_before": load_before, "load_average_after": os.getloadavg(),
-               "runs": [dict(run, summary=summarise(run)) for run in runs], "table_markdown": text,
-               "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)}
-    output.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"\nwritten {output.relative_to(REPO) if output.is_relative_to(REPO) else output}")
 
 

@@ -196,7 +196,9 @@ def test_tiny_run_end_to_end(tmp_path, monkeypatch):
     tables += [result.verdict_table(part) for part in ("prelu", "slopes", "init")]
     assert "CIFAR-10 (JPEG q75 copy)" in tables[0].markdown() and "profile `ci`" in tables[0].markdown()
     assert len(tables[0].rows) == len(H.ACTIVATIONS) and len(tables[1].rows) == len(H.RECTIFIED_LAYERS)
-    saved = H.Result.from_saved(json.loads((tmp_path / "he2015.ci.json").read_text()))
+    payload = json.loads((tmp_path / "he2015.ci.json").read_text())
+    assert [v["claim"] for v in payload["verdicts"]] == [v.claim for v in result.verdicts()]
+    saved = H.Result.from_saved(payload)
     assert saved.prelu_table().markdown() == tables[0].markdown()
     assert saved.verdict_table("init").markdown() == tables[-1].markdown()
     with pytest.raises(ValueError, match="part"):

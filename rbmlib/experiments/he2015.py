@@ -34,6 +34,7 @@ from rbmlib.report import Table, Verdict, fmt, fmt_spread, save_results, verdict
 from rbmlib.reproducibility import seed_everything
 
 NAME = "he2015"
+TITLE = "He et al. 2015: Delving Deep into Rectifiers"
 ACTIVATIONS = ("relu", "leaky0.25", "prelu_shared", "prelu_channel")
 ACTIVATION_LABELS = {
     "relu": "ReLU",
@@ -477,13 +478,15 @@ def run(config: Config, progress: bool = True) -> "Result":
     start = time.perf_counter()
     device = config.torch_device()
     with tqdm(total=0, desc=f"he2015 ({config.profile})", file=sys.stdout, disable=not progress,
-              mininterval=2.0) as bar:
+              mininterval=10.0) as bar:
         results = {"prelu": _prelu_study(config, device, bar), "init": _init_study(config, device, bar)}
     wall = time.perf_counter() - start
     results["config"] = asdict(config)
     seeds = sorted(set(config.cifar_seeds) | set(config.mnist_seeds) | {config.init_seed})
-    save_results(NAME, config.profile, results, seeds=seeds, wall_time_s=wall)
-    return Result(results, config.profile, wall)
+    result = Result(results, config.profile, wall)
+    save_results(NAME, config.profile, results, verdicts=result.verdicts(), title=TITLE, seeds=seeds,
+                 wall_time_s=wall)
+    return result
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -571,26 +574,32 @@ class Result:
         rule = "lower mean test error over seeds, and lower on a majority of the paired seeds"
         for d in self.results["prelu"].values():
             runs, name = d["runs"], d["variant"]
+            t2, t4 = PAPER_TABLE2, PAPER_TABLE4
             comparisons = [
-                ("prelu_channel", "relu", "PReLU (channel-wise) beats ReLU (Table 2: 32.64 vs 33.82 top-1)"),
-                ("prelu_shared", "relu", "PReLU (channel-shared) beats ReLU (Table 2: 32.71 vs 33.82 top-1)"),
+                ("prelu_channel", "relu", "PReLU (channel-wise) beats ReLU",
+                 f"top-1 {t2['prelu_channel'][0]} vs {t2['relu'][0]} (Table 2), {t4['prelu_channel'][0]} vs "
+                 f"{t4['relu'][0]} (Table 4)"),
+                ("prelu_shared", "relu", "PReLU (channel-shared) beats ReLU",
+                 f"top-1 {t2['prelu_shared'][0]} vs {t2['relu'][0]} (Table 2)"),
                 ("prelu_channel", "leaky0.25", "the gain needs the *learned* a: channel-wise PReLU beats a fixed "
-                 "LeakyReLU(0.25) (our control; the paper credits learning a)"),
+                 "LeakyReLU(0.25) (our control; the paper credits learning a)", ""),
             ]
-            for ours, ref, claim in comparisons:
+            for ours, ref, claim, paper in comparisons:
                 holds, wins = _majority_lower(runs[ours]["error"], runs[ref]["error"])
                 verdicts.append(Verdict(
-                    f"{name}: {claim}", rule,
-                    f"{fmt(_mean(runs[ours]['error']), 2, percent=True)} vs "
-                    f"{fmt(_mean(runs[ref]['error']), 2, percent=True)}; lower on {wins}/{len(d['seeds'])} seeds",
-                    holds))
+                    claim=f"{name}: {claim}", paper=paper, tolerance=rule, holds=holds,
+                    evidence=f"{fmt(_mean(runs[ours]['error']), 2, percent=True)} vs "
+                             f"{fmt(_mean(runs[ref]['error']), 2, percent=True)}; lower on {wins}/"
+                             f"{len(d['seeds'])} seeds"))
             extra = runs["prelu_channel"]["extra_params"] / runs["prelu_channel"]["n_params"]
             verdicts.append(Verdict(
-                f"{name}: PReLU's extra cost is negligible (13 extra parameters in the paper)",
-                "channel-wise a add ≤ 1% of the parameters (time is shown in the cost table, not judged: it "
-                "depends on the machine)",
-                f"channel-wise +{runs['prelu_channel']['extra_params']} ({fmt(extra, 2, percent=True)}), "
-                f"shared +{runs['prelu_shared']['extra_params']}", extra <= 0.01))
+                claim=f"{name}: PReLU's extra cost is negligible",
+                paper="13 extra parameters (channel-shared, 14-layer model)",
+                tolerance="channel-wise a add ≤ 1% of the parameters (time is shown in the cost table, not "
+                          "judged: it depends on the machine)",
+                evidence=f"channel-wise +{runs['prelu_channel']['extra_params']} ({fmt(extra, 2, percent=True)}), "
+                         f"shared +{runs['prelu_shared']['extra_params']}",
+                holds=extra <= 0.01))
         return verdicts
 
     # -- Table 1 ---------------------------------------------------------------------------------------------
@@ -626,20 +635,25 @@ class Result:
             moved = max(abs(a - PRELU_INIT) for s in (shared, channel) for a in s.values())
             first = all(s["conv1"] >= 0.1 and s["conv1"] == max(s.values()) for s in (shared, channel))
             verdicts.append(Verdict(
-                f"{d['variant']}: conv1 learns a clearly positive a, the largest of the net (0.681 / 0.596)",
-                "conv1's a ≥ 0.1 and the largest of all layers, in both forms (mean over seeds)",
-                f"conv1: shared {fmt(shared['conv1'], 3)} (max elsewhere "
-                f"{fmt(max(v for k, v in shared.items() if k != 'conv1'), 3)}), channel-wise "
-                f"{fmt(channel['conv1'], 3)} (max elsewhere "
-                f"{fmt(max(v for k, v in channel.items() if k != 'conv1'), 3)}); largest move from "
-                f"{PRELU_INIT}: {fmt(moved, 3)}", first))
+                claim=f"{d['variant']}: conv1 learns a clearly positive a, the largest of the net",
+                paper="Table 1: conv1 a = {} / {} (shared / channel-wise mean)".format(*PAPER_TABLE1["conv1"]),
+                tolerance="conv1's a ≥ 0.1 and the largest of all layers, in both forms (mean over seeds)",
+                evidence=f"conv1: shared {fmt(shared['conv1'], 3)} (max elsewhere "
+                         f"{fmt(max(v for k, v in shared.items() if k != 'conv1'), 3)}), channel-wise "
+                         f"{fmt(channel['conv1'], 3)} (max elsewhere "
+                         f"{fmt(max(v for k, v in channel.items() if k != 'conv1'), 3)}); largest move from "
+                         f"{PRELU_INIT}: {fmt(moved, 3)}",
+                holds=first))
             half = len(RECTIFIED_LAYERS) // 2
             shallow = _mean(channel[k] for k in RECTIFIED_LAYERS[:half])
             deep = _mean(channel[k] for k in RECTIFIED_LAYERS[half:])
             verdicts.append(Verdict(
-                f"{d['variant']}: channel-wise a are smaller in deeper layers (\"more nonlinear\")",
-                f"mean a of the deeper half ({', '.join(RECTIFIED_LAYERS[half:])}) < mean of the shallower half",
-                f"deeper {fmt(deep, 3)} vs shallower {fmt(shallow, 3)}", deep < shallow))
+                claim=f"{d['variant']}: channel-wise a are smaller in deeper layers (\"more nonlinear\")",
+                paper="Table 1: channel-wise mean a {} (conv1) down to {} (fc2)".format(
+                    PAPER_TABLE1["conv1"][1], PAPER_TABLE1["fc2"][1]),
+                tolerance=f"mean a of the deeper half ({', '.join(RECTIFIED_LAYERS[half:])}) < mean of the "
+                          "shallower half",
+                evidence=f"deeper {fmt(deep, 3)} vs shallower {fmt(shallow, 3)}", holds=deep < shallow))
         return verdicts
 
     # -- Figure 3 and the per-layer scales --------------------------------------------------------------------
@@ -731,46 +745,57 @@ class Result:
                         f"{first['xavier'] or 'never'})")
             if int(depth) >= 30:
                 verdicts.append(Verdict(
-                    f"L = {depth}: Xavier stalls, He converges (Fig. 3)",
-                    f"He's final loss ≤ 0.8 ln 10 = {CONVERGED_LOSS:.2f}, Xavier's above it",
-                    evidence, ok["he"] and not ok["xavier"]))
+                    claim=f"L = {depth}: Xavier stalls, He converges", paper=f"Fig. 3: {PAPER_FIGURE3[30, 'xavier']}"
+                    f"; He {PAPER_FIGURE3[30, 'he']}",
+                    tolerance=f"He's final loss ≤ 0.8 ln 10 = {CONVERGED_LOSS:.2f}, Xavier's above it",
+                    evidence=evidence, holds=ok["he"] and not ok["xavier"]))
             else:
-                earlier = ok["he"] and ok["xavier"] and first["he"] < first["xavier"]
                 verdicts.append(Verdict(
-                    f"L = {depth}: both converge, He earlier (Fig. 2)",
-                    f"both final losses ≤ {CONVERGED_LOSS:.2f}, He's first step below it earlier",
-                    evidence, earlier))
+                    claim=f"L = {depth}: both converge, He earlier", paper="Fig. 2 (22-layer model B)",
+                    tolerance=f"both final losses ≤ {CONVERGED_LOSS:.2f}, He's first step below it earlier",
+                    evidence=evidence, holds=ok["he"] and ok["xavier"] and first["he"] < first["xavier"]))
             n = self._scale_numbers(depth)
             L = int(depth)
             verdicts.append(Verdict(
-                f"L = {depth}: Xavier's signal is 2^(-l/2) of He's at layer l (\"1/sqrt(2^L)\")",
-                "log2 E[y²] Xavier / He at the last conv within 0.1 of -(L-1) (same draws: exact by the "
-                "positive homogeneity of ReLU)",
-                f"{fmt(n['fwd_ratio'], 2)} vs {-(L - 1)}", abs(n["fwd_ratio"] + (L - 1)) <= 0.1))
+                claim=f"L = {depth}: Xavier's signal is 2^(-l/2) of He's at layer l",
+                paper="section 2.2: 1/sqrt(2^L) of He's after L layers",
+                tolerance="log2 E[y²] Xavier / He at the last conv within 0.1 of -(L-1) (same draws: exact by "
+                          "the positive homogeneity of ReLU)",
+                evidence=f"{fmt(n['fwd_ratio'], 2)} vs {-(L - 1)}", holds=abs(n["fwd_ratio"] + (L - 1)) <= 0.1))
             verdicts.append(Verdict(
-                f"L = {depth}: Xavier's gradients diminish: E[(∂E/∂W)²] is 2^-(L-1) of He's in every layer",
-                "mean over layers of log2 (Xavier / He) within 1 of -(L-1)",
-                f"{fmt(n['wgrad_ratio'], 2)} vs {-(L - 1)}", abs(n["wgrad_ratio"] + (L - 1)) <= 1))
+                claim=f"L = {depth}: Xavier's gradients diminish: E[(∂E/∂W)²] is 2^-(L-1) of He's in every layer",
+                paper="section 2.3: Xavier's gradients are diminishing (30 layers)",
+                tolerance="mean over layers of log2 (Xavier / He) within 1 of -(L-1)",
+                evidence=f"{fmt(n['wgrad_ratio'], 2)} vs {-(L - 1)}", holds=abs(n["wgrad_ratio"] + (L - 1)) <= 1))
             verdicts.append(Verdict(
-                f"L = {depth}: He init keeps the forward scale constant (eq. 10: Var[y_L] = Var[y_1])",
-                "abs log2 (E[y²] last conv / conv1) ≤ 1 (a factor 2)",
-                f"{fmt(n['he']['measured'], 2)}; eq. (9) with zero padding predicts {fmt(n['he']['padded'], 2)}",
-                abs(n["he"]["measured"]) <= 1))
+                claim=f"L = {depth}: He init keeps the forward scale constant",
+                paper="eq. (10): Var[y_L] = Var[y_1]",
+                tolerance="abs log2 (E[y²] last conv / conv1) ≤ 1 (a factor 2)",
+                evidence=f"{fmt(n['he']['measured'], 2)}; eq. (9) with zero padding predicts "
+                         f"{fmt(n['he']['padded'], 2)}",
+                holds=abs(n["he"]["measured"]) <= 1))
             verdicts.append(Verdict(
-                f"L = {depth}: eq. (9), carried out with our nets' zero padding, is the expected scale over weight "
-                "draws (our check of the derivation)",
-                f"abs log2 (mean over {self.config['scale_draws']} He draws of measured / predicted) ≤ 1 at every "
-                "conv layer",
-                f"worst layer {fmt(n['draws_worst'], 2)}; one net (the trained one): worst layer "
-                f"{fmt(n['he']['padded_worst'], 2)}", n["draws_worst"] <= 1))
+                claim=f"L = {depth}: eq. (9), carried out with our nets' zero padding, is the expected scale over "
+                      "weight draws (our check of the derivation)",
+                tolerance=f"abs log2 (mean over {self.config['scale_draws']} He draws of measured / predicted) "
+                          "≤ 1 at every conv layer",
+                evidence=f"worst layer {fmt(n['draws_worst'], 2)}; one net (the trained one): worst layer "
+                         f"{fmt(n['he']['padded_worst'], 2)}",
+                holds=n["draws_worst"] <= 1))
         return verdicts
 
-    def verdict_table(self, part: str) -> Table:
-        """Verdicts of one part: ``"prelu"`` (Tables 2/4), ``"slopes"`` (Table 1) or ``"init"`` (Figure 3)."""
+    def verdicts(self, part: str | None = None) -> list[Verdict]:
+        """The verdicts of one part, ``"prelu"`` (Tables 2/4), ``"slopes"`` (Table 1) or ``"init"`` (Figures 2-3),
+        or of all three (``None``)."""
         parts = {"prelu": self.prelu_verdicts, "slopes": self.slopes_verdicts, "init": self.init_verdicts}
+        if part is None:
+            return [v for method in parts.values() for v in method()]
         if part not in parts:
             raise ValueError(f"unknown part {part!r}; choose one of {', '.join(parts)}")
-        return verdict_table(parts[part](), f"Verdicts ({part}, profile {self.profile})")
+        return parts[part]()
+
+    def verdict_table(self, part: str) -> Table:
+        return verdict_table(self.verdicts(part), f"Verdicts ({part}, profile {self.profile})")
 
     def curves_figure(self):
         import matplotlib.pyplot as plt

@@ -83,6 +83,22 @@ def fit_net(parameter_groups: list[dict], loss_of_batch: Callable[[torch.Tensor]
     return losses
 
 
+def best_learning_rate(scores: dict, lower_is_better: bool) -> float:
+    """The learning rate with the best validation score (``None``: the run diverged, never chosen); the smaller rate
+    on a tie."""
+    finite = {lr: s for lr, s in scores.items() if s is not None}
+    if not finite:
+        raise DivergenceError(f"every learning rate diverged: {sorted(scores)}")
+    sign = 1.0 if lower_is_better else -1.0
+    return min(finite, key=lambda lr: (sign * finite[lr], lr))
+
+
+def selection_cell(score: float | None, chosen: bool, percent: bool = False) -> str:
+    """A validation score for a learning-rate table: 'diverged' for None, '←' on the chosen rate."""
+    text = "diverged" if score is None else report.fmt(score, 2 if percent else 4, percent=percent)
+    return text + (" ←" if chosen else "")
+
+
 def is_active(kind: str, features: torch.Tensor) -> torch.Tensor:
     """Whether each unit is on: NReLU features > 0; binary units with P(h = 1) > 1/2."""
     return features > 0 if kind == "NReLU" else features > 0.5
@@ -110,7 +126,7 @@ def activity_figure(rbms: dict, data: torch.Tensor, title: str):
     return fig
 
 
-def filters_figure(rbms: dict, channels: int, size: int, n: int = 40, title: str = ""):
+def filters_figure(rbms: dict, channels: int, size: int, n: int = 20, title: str = ""):
     """The first ``n`` filters (columns of W) of each RBM as (size × size × channels) images: colour for 3 channels,
     else the first channel in grey (red positive, blue negative; for NORB's stereo pairs, the first camera)."""
     import matplotlib.pyplot as plt

@@ -34,10 +34,11 @@ from ..profiles import PROFILES, describe
 from ..rbm import RBM
 from ..reproducibility import seed_everything
 from ..stack import pretrain_rbms, to_sequential
-from ..train import preset
+from ..train import DivergenceError, preset
 from ..units import Gaussian
 from .nair_hinton2010 import (
-    HIDDEN_KINDS, activity_figure, filters_figure, fit_net, hidden_units, mean_and_standard_error, resolve_device,
+    HIDDEN_KINDS, activity_figure, best_learning_rate, filters_figure, fit_net, hidden_units, mean_and_standard_error,
+    resolve_device, selection_cell,
 )
 
 NAME = "nair_hinton2010_norb"
@@ -52,9 +53,10 @@ PAPER = {((1, 0), "NReLU"): 17.8, ((1, 0), "binary"): 23.0, ((1, 1), "NReLU"): 1
 @dataclass(frozen=True)
 class Config:
     profile: str = "ci"
-    n_train: int | None = 10_000  # the first n training images (None: all)
+    n_train: int | None = 10_000  # training images, a random subset (None: all, shuffled)
     n_validation: int = 2_000  # held out of them for choosing learning rates
-    n_test: int | None = None  # the first n test images (None: all)
+    n_test: int | None = None  # test images, a random subset (None: all)
+    subset_seed: int = 0  # draws the subsets (the files are sorted by class: never take the first n)
     sizes: tuple[int, int] = (256, 128)  # hidden units of layers 1 and 2 (the paper: 4000, 2000)
     rbm_epochs: int = 5
     rbm_learning_rate: float = 1e-3  # Gaussian visibles: preset "gaussian_visible", used for both layers
@@ -62,7 +64,7 @@ class Config:
     weight_std: float = 0.01
     finetune_epochs: int = 5
     finetune_batch_size: int = 100
-    learning_rates: tuple[float, ...] = (1e-4, 1e-3, 1e-2)  # Adam: each (kind, setting) picks its own
+    learning_rates: tuple[float, ...] = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)  # Adam: each (kind, setting) picks its own
     seeds: tuple[int, ...] = (0, 1, 2)
     device: str = "cpu"
 
@@ -90,6 +92,14 @@ def data_name(variant: str) -> str:
     """The data's name for captions: the variant without its note on where NORB was looked for (a path that
     differs between machines and would break checked outputs)."""
     return variant.split(" — ")[0]
+
+
+def random_subset(x: torch.Tensor, y: torch.Tensor, n: int | None, seed: int):
+    """n examples drawn without replacement (all of them, shuffled, when n is None)."""
+    if n is not None and not 1 <= n <= x.shape[0]:
+        raise ValueError(f"asked for {n} examples of {x.shape[0]}")
+    order = torch.randperm(x.shape[0], generator=torch.Generator().manual_seed(seed))[:n]
+    return x[order], y[order]
 
 
 def build_net(layers: list[RBM], n_classes: int) -> nn.Sequential:
@@ -139,8 +149,8 @@ def run(config: Config, progress: bool = True) -> "Result":
     device = resolve_device(config.device)
     x_train, y_train, variant = norb_or_standin(train=True)
     x_test, y_test, _ = norb_or_standin(train=False)
-    x_train, y_train = x_train[:config.n_train], y_train[:config.n_train]
-    x_test, y_test = x_test[:config.n_test], y_test[:config.n_test]
+    x_train, y_train = random_subset(x_train, y_train, config.n_train, config.subset_seed)
+    x_test, y_test = random_subset(x_test, y_test, config.n_test, config.subset_seed)
     shape = tuple(x_train.shape[1:])
     standardiser = Standardiser(per_pixel_std=False).fit(x_train.flatten(1))
     x_train = standardiser.transform(x_train.flatten(1)).to(device)
@@ -167,12 +177,15 @@ def run(config: Config, progress: bool = True) -> "Result":
                 for setting in SETTINGS:  # learning rates: first n_fit images to train, the rest to validate
                     scores = {}
                     for lr in config.learning_rates:
-                        net = train_classifier(stack_for(setting, pretrained, initial), x_train[:n_fit],
-                                               y_train[:n_fit], n_classes, lr, config, train_generator)
-                        scores[lr] = test_error(net, x_train[n_fit:], y_train[n_fit:])
+                        try:
+                            net = train_classifier(stack_for(setting, pretrained, initial), x_train[:n_fit],
+                                                   y_train[:n_fit], n_classes, lr, config, train_generator)
+                            scores[lr] = test_error(net, x_train[n_fit:], y_train[n_fit:])
+                        except DivergenceError:
+                            scores[lr] = None
                     key = f"{setting[0]}/{setting[1]}/{kind}"
                     selection[key] = {f"{lr:g}": e for lr, e in scores.items()}
-                    chosen[key] = min(config.learning_rates, key=lambda lr: (scores[lr], lr))
+                    chosen[key] = best_learning_rate(scores, lower_is_better=True)
                     bar.update()
             for setting in SETTINGS:
                 key = f"{setting[0]}/{setting[1]}/{kind}"
@@ -204,9 +217,8 @@ class Result:
 
     def _caption(self, title: str) -> str:
         r, c = self.results, self.results["config"]
-        stand_in = "NORB" not in r["data"].split(":")[0] or r["data"].startswith("stand-in")
         note = (" The paper's numbers are for Jittered-Cluttered NORB (6 classes) and are not comparable in value: "
-                "compare the orderings." if stand_in else "")
+                "compare the orderings." if r["data"].startswith("stand-in") else "")
         return (f"{title} Data: {r['data']} ({r['n_train']:,} training images, {c['n_validation']:,} of them held "
                 f"out to choose learning rates; {r['n_test']:,} test images). Hidden layers {c['sizes'][0]} and "
                 f"{c['sizes'][1]} units, {c['rbm_epochs']} CD-1 epochs per RBM, {c['finetune_epochs']} epochs of "
@@ -241,8 +253,8 @@ class Result:
         rows = []
         for key, scores in selection.items():
             n, p, kind = key.split("/")
-            rows.append([kind, n, p] + [report.fmt(scores[r], 2, percent=True)
-                                        + (" ←" if float(r) == chosen[key] else "") for r in rates])
+            rows.append([kind, n, p] + [selection_cell(scores[r], float(r) == chosen[key], percent=True)
+                                        for r in rates])
         return report.Table(["hidden units", "hidden layers", "of which pre-trained"]
                             + [f"Adam lr {r}" for r in rates], rows,
                             caption=f"Learning-rate selection (first seed): validation error on the "
