@@ -113,10 +113,9 @@ def roofline_gemm_seconds(device, repeats: int = 20, block: int = 10) -> float:
 
 def worker(threads: int, epochs: int, device_name: str) -> dict:
     """Time every contender in this process at ``threads`` threads; return the raw measurements."""
-    import rbmlib  # first: pins the CPU arithmetic path unless RBMBOOK_PIN_CPU=0
+    import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path unless RBMBOOK_PIN_CPU=0)
     import dataclasses
 
-    import numpy as np
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
 

@@ -23,9 +23,11 @@ from .rbm import RBM
 class CD(nn.Module):
     """Contrastive divergence with k steps.
 
-    The chain starts from the hidden sample drawn for the data, h₀ ~ p(h | v_data). ``sample_visible=False``
-    (default) reconstructs visibles with E[v | h] — probabilities for binary units (Hinton's guide §3.2) and the
-    noise-free reconstruction of Gaussian units (Nair & Hinton 2010 §1.2).
+    The chain starts from the hidden sample drawn for the data, h₀ ~ p(h | v_data); intermediate visibles are
+    sampled, so the k − 1 inner sweeps are the model's Gibbs chain. ``sample_visible=False`` (default) makes the
+    *final* reconstruction E[v | h] — probabilities for binary units (Hinton's guide §3.3) and the noise-free
+    reconstruction of Gaussian units (Nair & Hinton 2010 §1.2). That reduces noise at the price of a bias that does
+    not vanish as k grows; ``sample_visible=True`` gives the estimate that approaches the likelihood gradient.
     """
 
     def __init__(self, k: int = 1, sample_visible: bool = False):
@@ -39,10 +41,10 @@ class CD(nn.Module):
         return rbm.sample_visible(h, generator) if self.sample_visible else rbm.visible_mean(h)
 
     def negative_phase(self, rbm: RBM, v_data, h_data_sample, generator=None):
-        v = self._visible(rbm, h_data_sample, generator)
+        h = h_data_sample
         for _ in range(self.k - 1):
-            v = self._visible(rbm, rbm.sample_hidden(v, generator), generator)
-        return v
+            h = rbm.sample_hidden(rbm.sample_visible(h, generator), generator)
+        return self._visible(rbm, h, generator)
 
     def after_update(self, rbm: RBM, gradients: dict) -> None:
         """Hook called after each parameter update (used by fast PCD)."""

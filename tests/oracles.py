@@ -2,7 +2,6 @@
 own enumeration in ``rbmlib.estimators``."""
 import itertools
 
-import pytest
 import torch
 
 from rbmlib.rbm import RBM
@@ -39,13 +38,3 @@ def brute_force_free_energy(rbm: RBM, v: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
         energy = torch.stack([rbm.energy(v, h_row.expand(len(v), -1)) for h_row in h], dim=1)
     return -torch.logsumexp(-energy, dim=1)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Run a test module at one intra-op thread: on a busy 2-core machine, two threads make tiny tensor ops ~30x
-    slower (they spin waiting for each other). Import this fixture into a test module to use it."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -5,7 +5,6 @@ import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path before torch l
 import pytest
 import torch
 
-from oracles import one_thread  # noqa: F401  (autouse: one intra-op thread)
 from oracles import all_binary_states, joint_log_probabilities, random_rbm
 from rbmlib.estimators import (AISResult, ais, average_log_probability, base_rate_biases, default_betas,
                                exact_log_likelihood, exact_log_partition, pseudo_log_likelihood,

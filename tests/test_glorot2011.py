@@ -140,6 +140,21 @@ def test_tables_and_verdicts_from_known_numbers():
     assert labels[1] == "✅ reproduced"  # rectifier gain now −1.5 pp: pre-training matters even less
 
 
+def test_a_diverging_rate_falls_back_to_the_next_smaller_one_of_the_grid():
+    tried = []
+
+    def fit(lr):
+        tried.append(lr)
+        if lr > 0.005:
+            raise g.DivergenceError("diverged")
+        return "fitted"
+
+    assert g.with_fallback(fit, 0.1) == ("fitted", 0.001) and tried == [0.1, 0.01, 0.001]
+    assert g.with_fallback(fit, 0.002) == ("fitted", 0.002)
+    with pytest.raises(g.DivergenceError):
+        g.with_fallback(lambda lr: fit(1.0), 0.1)
+
+
 def test_paper_profile_tables_say_when_not_run(monkeypatch):
     monkeypatch.setattr(g, "load_results", lambda name, profile: None)
     assert "has not been run" in g.paper_profile_tables()

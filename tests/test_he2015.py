@@ -14,15 +14,6 @@ from rbmlib.experiments import he2015 as H
 from rbmlib.report import save_results
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Train as the notebooks do: one thread (fast and identical whatever the machine's load)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _draws(shape, std, seed):
     return torch.empty(shape).normal_(0.0, std, generator=torch.Generator().manual_seed(seed))
 

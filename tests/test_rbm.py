@@ -6,7 +6,6 @@ import pytest
 import torch
 from torch import nn
 
-from oracles import one_thread  # noqa: F401  (autouse: one intra-op thread)
 from oracles import all_binary_states, brute_force_free_energy, joint_log_probabilities, random_rbm
 from rbmlib.estimators import exact_log_partition
 from rbmlib.rbm import RBM

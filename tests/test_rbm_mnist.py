@@ -148,7 +148,7 @@ def test_reinitialise_draws_pytorchs_default_rule_and_leaves_the_original():
     assert all((p == 5.0).all() for p in net.parameters())
     for linear, bound in ((fresh[0], 1 / 20), (fresh[2], 1 / math.sqrt(30))):
         assert linear.weight.abs().max() <= bound and linear.weight.abs().max() > 0.9 * bound
-        assert linear.weight.std() == pytest.approx(bound / math.sqrt(3), rel=0.1)  # U(−a, a) has std a/√3
+        assert linear.weight.std().item() == pytest.approx(bound / math.sqrt(3), rel=0.1)  # U(−a, a) has std a/√3
     again = rbm_mnist.reinitialise(net, gen(12))
     assert all(torch.equal(a, b) for a, b in zip(fresh.parameters(), again.parameters()))
 

@@ -6,7 +6,6 @@ import pytest
 import torch
 from scipy.stats import chi2
 
-from oracles import one_thread  # noqa: F401  (autouse: one intra-op thread)
 from oracles import all_binary_states, joint_log_probabilities, random_rbm
 from rbmlib.rbm import RBM
 from rbmlib.samplers import CD, PCD, FastPCD

@@ -6,7 +6,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from oracles import one_thread  # noqa: F401  (autouse: one intra-op thread)
 from rbmlib.units import Bernoulli, Gaussian, NReLU, SteppedSigmoid
 
 N = 200_000
