@@ -112,6 +112,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.velocity = {name: torch.zeros_like(p) for name, p in rbm.named_parameters()}
         self.hidden_activity = torch.full_like(rbm.hidden_bias, config.sparsity_target or 0.0)
+        # samplers that override after_update (fast PCD) consume the gradient estimates, ĝ_W included
+        self._sampler_uses_gradients = type(self.sampler).after_update is not CD.after_update
         self.epoch_ = 0
         self.history_: list[dict] = []
 
@@ -124,28 +126,41 @@ class Trainer:
                                               self.generator)
         h_model = rbm.hidden_mean(v_model)
 
-        grads = {"weight": torch.addmm(v_data.t() @ h_data, v_model.t(), h_model, alpha=-1.0).div_(n),
-                 "visible_bias": (v_data.mean(0) - v_model.mean(0))}
+        grads = {"visible_bias": v_data.mean(0) - v_model.mean(0)}
         if "hidden_bias" in self.velocity:
             grads["hidden_bias"] = h_data.mean(0) - h_model.mean(0)
-        if cfg.sparsity_target is not None and cfg.sparsity_cost > 0:
-            self.hidden_activity.mul_(cfg.sparsity_decay).add_(h_data.mean(0), alpha=1 - cfg.sparsity_decay)
-            penalty = cfg.sparsity_cost * (self.hidden_activity - cfg.sparsity_target)
-            grads["weight"].sub_(torch.outer(v_data.mean(0), penalty))
-            if "hidden_bias" in grads:
-                grads["hidden_bias"].sub_(penalty)
-        if not torch.isfinite(grads["visible_bias"]).all() or not torch.isfinite(h_data).all():
+        # one scalar test per batch (a sum is finite iff all its terms are, barring overflow); diagnose on failure
+        if not torch.isfinite(grads["visible_bias"].sum() + h_data.sum()):
             raise DivergenceError(
                 f"RBM training diverged in epoch {self.epoch_ + 1}: non-finite "
                 f"{'hidden activations' if not torch.isfinite(h_data).all() else 'visible-bias gradient'} "
                 f"(max |W| = {rbm.weight.abs().max().item():.3g}). Lower the learning rate "
                 f"(now {learning_rate:g}) or the initial weight scale.")
+        penalty = None
+        if cfg.sparsity_target is not None and cfg.sparsity_cost > 0:
+            self.hidden_activity.mul_(cfg.sparsity_decay).add_(h_data.mean(0), alpha=1 - cfg.sparsity_decay)
+            penalty = cfg.sparsity_cost * (self.hidden_activity - cfg.sparsity_target)
+            if "hidden_bias" in grads:
+                grads["hidden_bias"].sub_(penalty)
 
-        for name, p in rbm.named_parameters():
-            step = self.velocity[name].mul_(momentum).add_(grads[name], alpha=learning_rate)
-            if name == "weight" and cfg.weight_decay > 0:
-                step.add_(p, alpha=-learning_rate * cfg.weight_decay)
-            p.add_(step)
+        # Weights: ΔW ← μ ΔW + ε (ĝ_W − κ mean(v_data) ⊗ (q − t) − λ W).
+        velocity = self.velocity["weight"]
+        if self._sampler_uses_gradients:  # fast PCD's fast weights follow ĝ_W itself: form it
+            grads["weight"] = torch.mm(v_data.t(), h_data).addmm_(v_model.t(), h_model, alpha=-1.0).div_(n)
+            if penalty is not None:
+                grads["weight"].addr_(v_data.mean(0), penalty, alpha=-1.0)
+            velocity.mul_(momentum).add_(grads["weight"], alpha=learning_rate)
+        else:  # ĝ_W's two products accumulated straight into ΔW (β = μ, α = ±ε/n): no 784×500 temporaries or passes
+            velocity.addmm_(v_data.t(), h_data, beta=momentum, alpha=learning_rate / n)
+            velocity.addmm_(v_model.t(), h_model, alpha=-learning_rate / n)
+            if penalty is not None:
+                velocity.addr_(v_data.mean(0), penalty, alpha=-learning_rate)
+        if cfg.weight_decay > 0:
+            velocity.add_(rbm.weight, alpha=-learning_rate * cfg.weight_decay)
+        rbm.weight.add_(velocity)
+        for name, g in grads.items():
+            if name != "weight":
+                getattr(rbm, name).add_(self.velocity[name].mul_(momentum).add_(g, alpha=learning_rate))
         self.sampler.after_update(rbm, grads)
 
     # the loop -----------------------------------------------------------------------------------------------
