@@ -21,7 +21,8 @@ class RBM(nn.Module):
 
     ``weight_std``: initial weights ~ N(0, weight_std²) (0.01 in Hinton's guide, 0.1 in the 2006 MATLAB code).
     ``hidden_bias=False`` fixes the hidden biases at 0 (a buffer, never learned): the bias-free, intensity-
-    equivariant feature extractor of Nair & Hinton 2010 (§4). ``generator`` draws the initial weights.
+    equivariant feature extractor of Nair & Hinton 2010 (§4). ``generator`` draws the initial weights, on the
+    generator's device (so a CUDA generator builds the RBM on the GPU).
     """
 
     def __init__(self, n_visible: int, n_hidden: int, visible: Units | None = None, hidden: Units | None = None,
@@ -34,12 +35,14 @@ class RBM(nn.Module):
             raise ValueError(f"weight_std must be >= 0, got {weight_std}")
         self.visible = visible if visible is not None else Bernoulli()
         self.hidden = hidden if hidden is not None else Bernoulli()
-        self.weight = nn.Parameter(weight_std * torch.randn(n_visible, n_hidden, generator=generator, dtype=dtype))
-        self.visible_bias = nn.Parameter(torch.zeros(n_visible, dtype=dtype))
+        device = generator.device if generator is not None else None
+        self.weight = nn.Parameter(weight_std * torch.randn(n_visible, n_hidden, generator=generator, dtype=dtype,
+                                                            device=device))
+        self.visible_bias = nn.Parameter(torch.zeros(n_visible, dtype=dtype, device=device))
         if hidden_bias:
-            self.hidden_bias = nn.Parameter(torch.zeros(n_hidden, dtype=dtype))
+            self.hidden_bias = nn.Parameter(torch.zeros(n_hidden, dtype=dtype, device=device))
         else:
-            self.register_buffer("hidden_bias", torch.zeros(n_hidden, dtype=dtype))
+            self.register_buffer("hidden_bias", torch.zeros(n_hidden, dtype=dtype, device=device))
 
     @property
     def n_visible(self) -> int:

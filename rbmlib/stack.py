@@ -37,6 +37,7 @@ RECONSTRUCTIONS: dict[str, tuple[float, float]] = {
     "sigmoid": (0.0, 1.0),  # r = sigmoid(f), L = cross-entropy: inputs in [0, 1] (pixels)
     "tanh": (-1.0, 1.0),  # r = tanh(f), L = cross-entropy of (1 + x)/2 against (1 + r)/2: tanh codes
 }
+EXPLOSION_FACTOR = 1e3  # an epoch's mean loss this many times the first mini-batch's counts as divergence
 _HIDDEN_TO_MODULE: dict[type[Units], Callable[[], nn.Module]] = {
     Bernoulli: nn.Sigmoid, NReLU: nn.ReLU, Gaussian: nn.Identity,
 }
@@ -137,8 +138,9 @@ def fit_denoising_autoencoder(dae: DenoisingAutoencoder, data: torch.Tensor, epo
                               ) -> list[float]:
     """Plain SGD (no momentum, no weight decay: the paper's optimiser) on shuffled mini-batches of ``data``.
 
-    Returns the mean training loss of each epoch. Raises ``DivergenceError`` on a non-finite loss and
-    ``ValueError`` when ``data`` lies outside the range the reconstruction cost is defined on.
+    Returns the mean training loss of each epoch. Raises ``DivergenceError`` when an epoch's mean loss is non-finite
+    or above ``EXPLOSION_FACTOR`` × the loss of the first mini-batch (unbounded rectifier codes let SGD blow up while
+    staying finite), and ``ValueError`` when ``data`` lies outside the range the reconstruction cost is defined on.
     """
     if data.ndim != 2 or data.shape[1] != dae.n_in:
         raise ValueError(f"data must have shape (N, {dae.n_in}), got {tuple(data.shape)}")
@@ -150,7 +152,7 @@ def fit_denoising_autoencoder(dae: DenoisingAutoencoder, data: torch.Tensor, epo
         raise ValueError(f"need epochs >= 0, batch_size >= 1, learning_rate > 0; got {epochs}, {batch_size}, "
                          f"{learning_rate}")
     optimiser = torch.optim.SGD(dae.parameters(), lr=learning_rate)
-    losses = []
+    losses, first_loss = [], None
     bar = tqdm(range(epochs), desc=f"DAE {dae.n_in}→{dae.n_hidden} ({dae.activation})", file=sys.stdout,
                disable=not progress, leave=True)
     for epoch in bar:
@@ -163,10 +165,12 @@ def fit_denoising_autoencoder(dae: DenoisingAutoencoder, data: torch.Tensor, epo
             loss.backward()
             optimiser.step()
             total += loss.detach() * batch.shape[0]
+            first_loss = loss.item() if first_loss is None else first_loss
         mean_loss = total.item() / data.shape[0]
-        if not math.isfinite(mean_loss):
-            raise DivergenceError(f"DAE training diverged in epoch {epoch + 1}: non-finite loss. Lower the learning "
-                                  f"rate (now {learning_rate:g}).")
+        if not math.isfinite(mean_loss) or mean_loss > EXPLOSION_FACTOR * first_loss:
+            raise DivergenceError(f"DAE training diverged in epoch {epoch + 1}: mean loss {mean_loss:.3g} against "
+                                  f"{first_loss:.3g} on the first mini-batch. Lower the learning rate (now "
+                                  f"{learning_rate:g}).")
         losses.append(mean_loss)
         bar.set_postfix(loss=f"{mean_loss:.4g}")
     return losses

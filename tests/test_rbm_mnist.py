@@ -216,6 +216,18 @@ def test_density_verdicts_follow_their_tolerances():
     assert "−∞" in one_sided.exact_check_table().markdown() and "+∞" in one_sided.density_table().markdown()
 
 
+def test_an_ais_estimate_above_the_certain_chain_bound_is_invalid():
+    """PCD's AIS says −100 (band to +∞) but a chain state proves log p ≤ −140: it cannot beat CD-1 at −130."""
+    results = fake_results({"CD-1": -130, "CD-3": -110, "CD-25": -88, "PCD": -100},
+                           {"CD-1": (-131, -129), "CD-3": (-111, -109), "CD-25": (-89, -87), "PCD": (-101, None)})
+    results["models"]["PCD"]["chain_bound"] = -140.0
+    result = Result(results, "ci")
+    assert labels(result, "density")[-1] is False
+    assert "-100.00 (above the certain bound: invalid)" in result.density_table().markdown()
+    results["models"]["CD-25"]["chain_bound"] = -95.0  # CD-25 invalid too: its gap and value are not testable
+    assert labels(Result(results, "ci"), "density")[2:4] == [None, None]
+
+
 def test_classification_verdicts_follow_their_tolerances():
     good = Result(fake_results({n: -100 for n in ("CD-1", "CD-3", "CD-25", "PCD")},
                                {n: (-101, -99) for n in ("CD-1", "CD-3", "CD-25", "PCD")},

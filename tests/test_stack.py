@@ -156,8 +156,11 @@ def test_bad_configuration_and_data_raise():
 
 def test_diverging_dae_raises():
     dae = DenoisingAutoencoder(12, 8, "relu", generator=gen(1))
-    with pytest.raises(DivergenceError, match="learning rate"):
+    with pytest.raises(DivergenceError, match="learning rate"):  # non-finite loss
         fit_denoising_autoencoder(dae, blobs(50, 12), 3, 10, 1e20, gen(), progress=False)
+    dae = DenoisingAutoencoder(12, 8, "tanh", generator=gen(1))
+    with pytest.raises(DivergenceError, match="first mini-batch"):  # finite but ~1e9 times the first loss
+        fit_denoising_autoencoder(dae, blobs(50, 12), 3, 10, 1e10, gen(), progress=False)
 
 
 # export ------------------------------------------------------------------------------------------------------

@@ -145,7 +145,6 @@ def run(config: Config, progress: bool = True) -> "Result":
     """Pre-train, choose learning rates, train and test every (kind, setting, seed); save and return the results."""
     start = time.perf_counter()
     seed_everything(config.seeds[0], threads=1)
-    torch.set_flush_denormal(True)  # NReLU means underflow to subnormals that slow CPU matmuls ~4× (issue 9)
     device = resolve_device(config.device)
     x_train, y_train, variant = norb_or_standin(train=True)
     x_test, y_test, _ = norb_or_standin(train=False)
@@ -199,8 +198,11 @@ def run(config: Config, progress: bool = True) -> "Result":
                "n_classes": n_classes, "test_error": errors, "learning_rate_selection": selection,
                "selected_learning_rate": chosen}
     wall = time.perf_counter() - start
-    report.save_results(NAME, config.profile, results, seeds=list(config.seeds), wall_time_s=wall)
-    return Result(results, config.profile, wall, first_rbms, x_test[:2000].cpu())
+    result = Result(results, config.profile, wall, first_rbms, x_test[:2000].cpu())
+    report.save_results(NAME, config.profile, results, verdicts=result.verdicts(),
+                        title="Nair & Hinton 2010: NORB (stand-in) object recognition", seeds=list(config.seeds),
+                        wall_time_s=wall)
+    return result
 
 
 class Result:
