@@ -360,8 +360,11 @@ def run(config: Config, progress: bool = True) -> "Result":
         results["datasets"][dataset] = entry
     bar.close()
     wall = time.perf_counter() - start
-    save_results(NAME, config.profile, results, seeds=list(config.seeds), wall_time_s=wall)
-    return Result(results, config.profile, wall)
+    result = Result(results, config.profile, wall)
+    save_results(NAME, config.profile, results, verdicts=result.verdict_list(),
+                 title="Glorot, Bordes & Bengio 2011: deep sparse rectifier networks", seeds=list(config.seeds),
+                 wall_time_s=wall)
+    return result
 
 
 def _jsonable(value):
@@ -489,6 +492,9 @@ class Result:
                              f"rate is replaced by the next smaller one) — {describe(self.profile)}")
 
     def verdicts(self) -> Table:
+        return verdict_table(self.verdict_list(), caption=f"Verdicts — {describe(self.profile)}")
+
+    def verdict_list(self) -> list[Verdict]:
         verdicts = []
         for d in self.datasets:
             tol = TOLERANCE_PP[d]
@@ -528,7 +534,7 @@ class Result:
                                 f"NISTP {UNAVAILABLE['nistp']}; NORB {UNAVAILABLE['norb']}", None))
         verdicts.append(Verdict("Table 2: rectifier DAEs on OpenTable sentiment reviews (RMSE, sparsity)", "—",
                                 "the OpenTable reviews are not public and there is no network here", None))
-        return verdict_table(verdicts, caption=f"Verdicts — {describe(self.profile)}")
+        return verdicts
 
     def histograms_figure(self, dataset: str, seed_index: int = 0):
         """Histograms of the hidden codes of the pre-trained nets (first seed) on test images, log counts."""
