@@ -159,8 +159,8 @@ def test_stack_for_and_the_classifier_net():
     x = torch.randn(5, 9, generator=torch.Generator().manual_seed(2))
     torch.testing.assert_close(net[:-1](x), torch.relu(torch.relu(x @ pretrained[0].weight) @ initial[1].weight))
     assert torch.count_nonzero(net(x)) == 0  # zero-initialised softmax layer
-    assert N.test_error(net, x, torch.zeros(5, dtype=torch.long)) == 0.0  # argmax of ties is class 0
-    assert N.test_error(net, x, torch.tensor([0, 1, 2, 1, 0])) == pytest.approx(0.6)
+    assert N.error_rate(net, x, torch.zeros(5, dtype=torch.long)) == 0.0  # argmax of ties is class 0
+    assert N.error_rate(net, x, torch.tensor([0, 1, 2, 1, 0])) == pytest.approx(0.6)
 
 
 def test_data_name_drops_the_machine_specific_path():

@@ -34,6 +34,7 @@ from ..profiles import PROFILES, describe
 from ..report import Table, Verdict, fmt, fmt_spread, load_results, save_results, verdict_table
 from ..reproducibility import seed_everything
 from ..stack import ACTIVATIONS, DenoisingAutoencoder, pretrain_daes, to_sequential
+from ..supervised import error_rate, resolve_device
 from ..train import DivergenceError
 
 NAME = "glorot2011"
@@ -140,9 +141,7 @@ class Config:
             raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
 
     def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return resolve_device(self.device)
 
 
 # data ----------------------------------------------------------------------------------------------------------
@@ -200,13 +199,6 @@ def make_net(n_in: int, sizes, activation: str, n_classes: int, generator: torch
         nn.init.xavier_uniform_(head.weight, generator=generator)
         head.bias.zero_()
     return to_sequential(daes, head)
-
-
-@torch.no_grad()
-def error_rate(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
-    wrong = sum((net(x[i:i + batch_size]).argmax(1) != y[i:i + batch_size]).sum().item()
-                for i in range(0, len(x), batch_size))
-    return wrong / len(x)
 
 
 @torch.no_grad()

@@ -32,6 +32,7 @@ from rbmlib.data import Standardiser, load_cifar10, load_mnist
 from rbmlib.profiles import PROFILES, describe
 from rbmlib.report import Table, Verdict, fmt, fmt_spread, save_results, verdict_table
 from rbmlib.reproducibility import seed_everything
+from rbmlib.supervised import error_rate, resolve_device
 
 NAME = "he2015"
 TITLE = "He et al. 2015: Delving Deep into Rectifiers"
@@ -159,9 +160,7 @@ class Config:
             raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
 
     def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return resolve_device(self.device)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -321,14 +320,6 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, steps: int, bat
         if bar is not None:
             bar.update(1)
     return curve
-
-
-@torch.no_grad()
-def error_rate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
-    model.eval()
-    wrong = sum((model(X[i:i + batch_size]).argmax(1) != y[i:i + batch_size]).sum().item()
-                for i in range(0, len(X), batch_size))
-    return wrong / len(X)
 
 
 # ----------------------------------------------------------------------------------------------------------------

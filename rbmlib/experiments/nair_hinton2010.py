@@ -38,13 +38,6 @@ def hidden_units(kind: str) -> Units:
     raise ValueError(f"hidden unit kind must be one of {', '.join(HIDDEN_KINDS)}, got {kind!r}")
 
 
-def resolve_device(name: str) -> torch.device:
-    """``"auto"``: the GPU when there is one, else the CPU."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
 def mean_and_standard_error(values: Iterable[float]) -> tuple[float, float]:
     """Mean and standard error of the mean, s / √n with s the sample standard deviation (0 for one value)."""
     x = torch.tensor(list(values), dtype=torch.float64)

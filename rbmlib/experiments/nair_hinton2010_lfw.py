@@ -39,11 +39,12 @@ from ..rbm import RBM
 from ..reproducibility import seed_everything
 from ..samplers import CD
 from ..stack import to_sequential
+from ..supervised import resolve_device
 from ..train import DivergenceError, Trainer, preset
 from ..units import Gaussian
 from .nair_hinton2010 import (
     HIDDEN_KINDS, activity_figure, best_learning_rate, filters_figure, fit_net, hidden_units, mean_and_standard_error,
-    resolve_device, selection_cell,
+    selection_cell,
 )
 
 NAME = "nair_hinton2010_lfw"

@@ -34,11 +34,12 @@ from ..profiles import PROFILES, describe
 from ..rbm import RBM
 from ..reproducibility import seed_everything
 from ..stack import pretrain_rbms, to_sequential
+from ..supervised import error_rate, resolve_device
 from ..train import DivergenceError, preset
 from ..units import Gaussian
 from .nair_hinton2010 import (
     HIDDEN_KINDS, activity_figure, best_learning_rate, filters_figure, fit_net, hidden_units, mean_and_standard_error,
-    resolve_device, selection_cell,
+    selection_cell,
 )
 
 NAME = "nair_hinton2010_norb"
@@ -110,14 +111,6 @@ def build_net(layers: list[RBM], n_classes: int) -> nn.Sequential:
     return to_sequential(layers, head=head)
 
 
-def test_error(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 10_000) -> float:
-    """Fraction of misclassified examples."""
-    with torch.no_grad():
-        wrong = sum((net(x[i:i + batch_size]).argmax(1) != y[i:i + batch_size]).sum().item()
-                    for i in range(0, x.shape[0], batch_size))
-    return wrong / x.shape[0]
-
-
 def train_classifier(layers: list[RBM], x, y, n_classes: int, learning_rate: float, config: Config,
                      generator: torch.Generator) -> nn.Sequential:
     """Adam on the cross-entropy of softmax(net(x)), all layers trained."""
@@ -179,7 +172,7 @@ def run(config: Config, progress: bool = True) -> "Result":
                         try:
                             net = train_classifier(stack_for(setting, pretrained, initial), x_train[:n_fit],
                                                    y_train[:n_fit], n_classes, lr, config, train_generator)
-                            scores[lr] = test_error(net, x_train[n_fit:], y_train[n_fit:])
+                            scores[lr] = error_rate(net, x_train[n_fit:], y_train[n_fit:])
                         except DivergenceError:
                             scores[lr] = None
                     key = f"{setting[0]}/{setting[1]}/{kind}"
@@ -190,7 +183,7 @@ def run(config: Config, progress: bool = True) -> "Result":
                 key = f"{setting[0]}/{setting[1]}/{kind}"
                 net = train_classifier(stack_for(setting, pretrained, initial), x_train, y_train, n_classes,
                                        chosen[key], config, train_generator)
-                errors[key].append(test_error(net, x_test, y_test))
+                errors[key].append(error_rate(net, x_test, y_test))
                 bar.update()
     bar.close()
     results = {"config": dataclasses.asdict(config), "variant": variant, "data": data_name(variant),

@@ -7,7 +7,8 @@ Maths used here:
   over the test images. log Z is exact by enumeration for the 20-hidden-unit model and estimated by AIS from a
   base-rate model otherwise (their §3, eq. 11–12: ``rbmlib.estimators.ais``) with its ±3σ band. Forward AIS
   underestimates log Z on average, so log p̂ is optimistic; reverse AIS (``reverse_ais``) from samples of long
-  Gibbs chains overestimates it, giving a stochastic lower bound on log p: the two sandwich the truth.
+  Gibbs chains overestimates it when the chains sample the model, a stochastic lower bound on log p. A certain
+  upper bound: Z ≥ exp(−F(v*)) for any chain state v* (``log_probability``'s ``chain_bound``).
 * Training: the likelihood gradient ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_model, the model term from CD-k (Hinton 2002) or PCD
   (Tieleman 2008) (``rbmlib.samplers``), momentum and weight decay as in Hinton & Salakhutdinov's 2006 code
   (``rbmlib.train.preset("hinton_salakhutdinov_2006")``).
@@ -43,6 +44,7 @@ from ..rbm import RBM
 from ..reproducibility import seed_everything
 from ..samplers import CD, PCD
 from ..stack import pretrain_rbms, to_sequential
+from ..supervised import error_rate
 from ..train import Trainer, preset
 
 NAME = "rbm_mnist"
@@ -257,15 +259,6 @@ def fit_logistic_regression(x: torch.Tensor, y: torch.Tensor, weight_decay: floa
     return model
 
 
-@torch.no_grad()
-def test_error(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1000) -> float:
-    """Fraction of rows of x whose arg-max output is not the label."""
-    model.eval()
-    wrong = sum((model(x[i:i + batch_size]).argmax(1) != y[i:i + batch_size]).sum().item()
-                for i in range(0, len(x), batch_size))
-    return wrong / len(x)
-
-
 def reinitialise(net: nn.Sequential, generator: torch.Generator) -> nn.Sequential:
     """A copy of ``net`` with every Linear drawn afresh by PyTorch's default rule, U(±1/√fan_in) for weights and
     biases, from ``generator``: the same net from random initialisation."""
@@ -301,7 +294,7 @@ def finetune(net: nn.Module, x: torch.Tensor, y: torch.Tensor, x_test: torch.Ten
         if not math.isfinite(total):
             raise FloatingPointError(f"{desc}: the training loss became {total} in epoch {epoch + 1}; lower the "
                                      f"learning rate (now {learning_rate:g})")
-        history.append({"epoch": epoch + 1, "train_loss": total / len(x), "test_error": test_error(net, x_test,
+        history.append({"epoch": epoch + 1, "train_loss": total / len(x), "test_error": error_rate(net, x_test,
                                                                                                       y_test)})
     return history
 
@@ -383,8 +376,8 @@ def run(config: Config, progress: bool = True, results_dir=report.RESULTS_DIR) -
             train_features = features_rbm(x_train)
         features = fit_logistic_regression(train_features, y_train, config.classifier_weight_decay,
                                            config.classifier_iterations)
-        classification = {"pixels_error": test_error(pixels, x_test, y_test),
-                          "rbm_features_error": test_error(nn.Sequential(features_rbm, features), x_test, y_test)}
+        classification = {"pixels_error": error_rate(pixels, x_test, y_test),
+                          "rbm_features_error": error_rate(nn.Sequential(features_rbm, features), x_test, y_test)}
     with clock("DBN pre-training"):
         layers = pretrain_rbms(x_train, config.dbn_sizes, preset(RECIPE, epochs=config.dbn_epochs,
                                                                   batch_size=config.batch_size),
