@@ -84,6 +84,34 @@ def test_cd_k_gradient_approaches_the_exact_gradient_for_large_k():
     assert one < many  # CD-1 is biased on this model (cosine ≈ 0.993)
 
 
+def test_cd_k_replays_as_a_gibbs_chain_with_a_mean_field_last_step():
+    """CD-k: h0 → v1 ~ p(v|h0) → h1 ~ p(h|v1) → … → E[v | h_{k-1}], every inner visible sampled."""
+    rbm = random_rbm(6, 4, seed=2)
+    h0 = torch.tensor([[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 0.0]], dtype=torch.float64)
+    out = CD(k=3).negative_phase(rbm, None, h0, torch.Generator().manual_seed(5))
+    replay = torch.Generator().manual_seed(5)
+    with torch.no_grad():
+        h = h0
+        for _ in range(2):
+            h = rbm.sample_hidden(rbm.sample_visible(h, replay), replay)
+        expected = rbm.visible_mean(h)
+    assert torch.equal(out, expected)
+
+
+def test_pcd_continues_its_chains_from_where_they_stopped():
+    rbm = random_rbm(6, 4, seed=3)
+    sampler, generator = PCD(k=1, n_chains=4), torch.Generator().manual_seed(7)
+    first = sampler.negative_phase(rbm, PATTERNS, None, generator)
+    second = sampler.negative_phase(rbm, PATTERNS, None, generator)
+    replay = torch.Generator().manual_seed(7)
+    with torch.no_grad():
+        v = PATTERNS[:4]
+        for expected in (first, second):
+            v = rbm.sample_visible(rbm.sample_hidden(v, replay), replay)
+            assert torch.equal(v, expected)
+    assert torch.equal(sampler.chains, second)
+
+
 def test_pcd_chains_are_saved_in_state_dict_and_restored():
     rbm = random_rbm(6, 4, seed=1)
     sampler = PCD(k=2, n_chains=4)

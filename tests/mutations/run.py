@@ -39,14 +39,20 @@ class Mutation:
 
 MUTATIONS = [
     Mutation("CD gradient of W with its sign flipped (descends the likelihood)", "rbmlib/train.py",
-             'torch.addmm(v_data.t() @ h_data, v_model.t(), h_model, alpha=-1.0).div_(n)',
-             'torch.addmm(v_data.t() @ h_data, v_model.t(), h_model, alpha=-1.0).div_(-n)'),
+             'velocity.addmm_(v_data.t(), h_data, beta=momentum, alpha=learning_rate / n)\n'
+             '            velocity.addmm_(v_model.t(), h_model, alpha=-learning_rate / n)',
+             'velocity.addmm_(v_data.t(), h_data, beta=momentum, alpha=-learning_rate / n)\n'
+             '            velocity.addmm_(v_model.t(), h_model, alpha=learning_rate / n)'),
     Mutation("weight decay applied to the biases too", "rbmlib/train.py",
-             'if name == "weight" and cfg.weight_decay > 0:',
-             'if cfg.weight_decay > 0:'),
-    Mutation("momentum ignored (velocity reset every update)", "rbmlib/train.py",
-             'self.velocity[name].mul_(momentum)',
-             'self.velocity[name].mul_(0.0)'),
+             'self.velocity[name].mul_(momentum).add_(g, alpha=learning_rate))',
+             'self.velocity[name].mul_(momentum).add_(g, alpha=learning_rate)'
+             '.add_(getattr(rbm, name), alpha=-learning_rate * cfg.weight_decay))'),
+    Mutation("momentum ignored on the weights (velocity reset every update)", "rbmlib/train.py",
+             'beta=momentum, alpha=learning_rate / n)',
+             'beta=0.0, alpha=learning_rate / n)'),
+    Mutation("CD-k's inner sweeps use mean-field visibles (not the model's Gibbs chain)", "rbmlib/samplers.py",
+             'h = rbm.sample_hidden(rbm.sample_visible(h, generator), generator)',
+             'h = rbm.sample_hidden(rbm.visible_mean(h), generator)'),
     Mutation("CD reconstructs v by sampling instead of E[v | h]", "rbmlib/samplers.py",
              'def __init__(self, k: int = 1, sample_visible: bool = False):',
              'def __init__(self, k: int = 1, sample_visible: bool = True):'),
