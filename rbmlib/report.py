@@ -188,13 +188,13 @@ def status_table(directory: Path | str = RESULTS_DIR) -> Table:
         ci = json.loads(ci_path.read_text())
         paper_run = load_results(ci["name"], "paper", directory)
         paper_verdicts = {v["claim"]: v for v in paper_run.get("verdicts", [])} if paper_run else {}
-        for v in ci.get("verdicts", []):
+        for i, v in enumerate(ci.get("verdicts", [])):
             label = Verdict(**v).label
             on_gpu = paper_verdicts.get(v["claim"])
-            paper_cell = "not run (no GPU here)"
+            paper_cell = "not run"
             if on_gpu:
                 prov = paper_run["provenance"]
                 paper_cell = f"{Verdict(**on_gpu).label}: {on_gpu['evidence']} ({prov['device']}, {prov['git_commit'][:7]})"
-            rows.append([ci.get("title", ci["name"]), v["claim"], v.get("paper") or "—",
-                         f"{label}: {v['evidence']}", paper_cell])
+            chapter = "" if i else ci.get("title", ci["name"])  # the chapter is named on its first row only
+            rows.append([chapter, v["claim"], v.get("paper") or "—", f"{label}: {v['evidence']}", paper_cell])
     return Table(["chapter", "claim", "paper", "ours (`ci`, scaled down)", "ours (`paper` profile)"], rows)
