@@ -17,9 +17,10 @@ of each in turn, ``--epochs`` rounds) so that load from other processes hits the
 Reconstruction error: ``rbmlib.estimators.reconstruction_error`` on the 10000 test images after one epoch,
 mean of (v − E[v | E[h | v]])², computed the same way for every model so that speed is not bought with wrong maths.
 
-``import rbmlib`` pins the CPU arithmetic path to AVX2 (``rbmlib.reproducibility``); ``--pin on`` measures that
-(what the notebooks use), ``--pin off`` runs with ``RBMBOOK_PIN_CPU=0``, ``--pin both`` does both. The pin setting
-applies to every contender of a run (it changes torch's kernels; numpy's OpenBLAS ignores it).
+The library's default is the unpinned CPU path (``--pin off``: MKL and ATen pick their fastest kernels). The
+notebooks call ``rbmlib.pin_cpu_arithmetic()`` (ATen/oneDNN capped at AVX2, MKL in its COMPATIBLE branch) so that
+their outputs are bit-identical on every x86-64 CPU; ``--pin on`` measures that path, ``--pin both`` does both. The
+pin setting applies to every contender of a run (it changes torch's kernels; numpy's OpenBLAS ignores it).
 
     RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --threads 1 2 --epochs 3
     RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --device cuda --epochs 5
@@ -29,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -37,7 +37,7 @@ import sys
 import time
 from pathlib import Path
 
-# the environment as launched, before ``import rbmlib`` (in main) adds the AVX2 pin: worker processes start from it
+# the environment as launched: worker processes start from it (and pin, or not, as --pin says)
 LAUNCH_ENV = dict(os.environ)
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -113,7 +113,9 @@ def roofline_gemm_seconds(device, repeats: int = 20, block: int = 10) -> float:
 
 def worker(threads: int, epochs: int, device_name: str) -> dict:
     """Time every contender in this process at ``threads`` threads; return the raw measurements."""
-    import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path unless RBMBOOK_PIN_CPU=0)
+    import rbmlib
+
+    pinned = rbmlib.pin_cpu_arithmetic()  # before torch loads; a no-op under RBMBOOK_PIN_CPU=0 (--pin off)
     import dataclasses
 
     import torch
@@ -181,7 +183,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
 
     return {
         "threads": threads, "epochs": epochs, "device": device_name, "n_batches": n_batches,
-        "pinned": os.environ.get("ATEN_CPU_CAPABILITY") == "avx2" and os.environ.get("MKL_CBWR") == "AVX2",
+        "pinned": pinned,
         "cpu_env": {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR")},
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "gemm_best_s": min(gemm), "gemm_best_per_round_s": gemm,
@@ -231,19 +233,9 @@ def table(runs: list[dict]) -> str:
                 fmt(row.get("speedup_vs_sklearn"), 2), fmt(row.get("time_vs_plain"), 2),
                 fmt(row.get("reconstruction_error"), 4),
             ])
-    header = ["implementation", "threads", "AVX2-pinned", "s/epoch median (min–max)", "% of roofline",
+    header = ["implementation", "threads", "pinned (notebook path)", "s/epoch median (min–max)", "% of roofline",
               "speed-up vs sklearn", "time ÷ plain loop", "recon error, 1 epoch (test)"]
     return Table(header, lines).markdown()
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "cpu"
 
 
 def slug(text: str) -> str:
@@ -277,9 +269,8 @@ def main(argv=None) -> None:
         print(json.dumps(worker(args.threads[0], args.epochs, args.device)))
         return
 
-    import rbmlib  # noqa: F401  (before torch)
     import torch
-    from rbmlib.report import provenance
+    from rbmlib.report import cpu_name, provenance
 
     if args.device != "cpu" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is available")

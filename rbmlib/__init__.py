@@ -1,20 +1,35 @@
 """rbmlib: Restricted Boltzmann Machines and rectifier networks in PyTorch, the library behind rbmbook.
 
-    import rbmlib                                   # first: pins the CPU arithmetic path before torch loads
+    import rbmlib
     rbm = rbmlib.RBM(784, 500)                      # Bernoulli–Bernoulli; see rbmlib.units for other unit types
     rbmlib.Trainer(rbm, rbmlib.TrainConfig(epochs=5), rbmlib.CD(1)).fit(x)
+
+``import rbmlib`` does not load torch: the names below load their module on first use, so that
+``rbmlib.pin_cpu_arithmetic()`` can still run first, as the notebooks do (see ``rbmlib.reproducibility``).
 """
+from __future__ import annotations
+
+import importlib
+
 from .reproducibility import pin_cpu_arithmetic
 
-pin_cpu_arithmetic()  # before torch loads its CPU kernels: see rbmlib.reproducibility
-
-from .profiles import active_profile  # noqa: E402
-from .rbm import RBM  # noqa: E402
-from .reproducibility import seed_everything  # noqa: E402
-from .samplers import CD, PCD, FastPCD  # noqa: E402
-from .train import DivergenceError, TrainConfig, Trainer, preset  # noqa: E402
-from .units import Bernoulli, Gaussian, NReLU, SteppedSigmoid  # noqa: E402
-
 __version__ = "0.1.0"
-__all__ = ["RBM", "Bernoulli", "Gaussian", "NReLU", "SteppedSigmoid", "CD", "PCD", "FastPCD", "Trainer",
-           "TrainConfig", "DivergenceError", "preset", "seed_everything", "active_profile", "__version__"]
+_LAZY = {
+    "RBM": "rbm", "Bernoulli": "units", "Gaussian": "units", "NReLU": "units", "SteppedSigmoid": "units",
+    "CD": "samplers", "PCD": "samplers", "FastPCD": "samplers", "Trainer": "train", "TrainConfig": "train",
+    "DivergenceError": "train", "preset": "train", "seed_everything": "reproducibility",
+    "active_profile": "profiles",
+}
+__all__ = [*_LAZY, "pin_cpu_arithmetic", "__version__"]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'rbmlib' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

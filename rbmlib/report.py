@@ -9,6 +9,7 @@ import dataclasses
 import datetime as _dt
 import json
 import math
+import os
 import platform
 import subprocess
 from dataclasses import dataclass
@@ -90,6 +91,17 @@ def verdict_table(verdicts: Sequence[Verdict], caption: str | None = "Verdicts")
     return Table(["paper's claim", "tolerance", "ours", "verdict"], rows, caption)
 
 
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
 def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = None) -> dict:
     """Where and how a result was computed: git commit, versions, device, threads, seeds, wall time."""
     import numpy
@@ -102,7 +114,9 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else platform.processor() or "cpu"
+    from .reproducibility import CPU_ARITHMETIC_ENV
+
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else cpu_name()
     return {
         "git_commit": commit,
         "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -112,6 +126,8 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         "device": device,
         "cuda": torch.cuda.is_available(),
         "torch_threads": torch.get_num_threads(),
+        "cpu": cpu_name(),
+        "cpu_arithmetic_pinned": all(os.environ.get(k) == v for k, v in CPU_ARITHMETIC_ENV.items()),
         "seeds": list(seeds) if seeds is not None else None,
         "wall_time_s": None if wall_time_s is None else round(wall_time_s, 1),
     }

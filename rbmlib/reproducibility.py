@@ -1,9 +1,13 @@
 """One place that fixes what a checked notebook output depends on: seeds, threads and the CPU arithmetic path.
 
-PyTorch on CPU is bit-identical run to run for the same machine, thread count and instruction set. Two knobs
-matter across machines of one kind: the thread count (reduction order) and the kernels MKL/oneDNN/ATen pick for
-the CPU. ``pin_cpu_arithmetic`` fixes the second to AVX2 (every x86-64 machine of the project's kind has it); it
-must run before ``torch`` is imported, which is why ``import rbmlib`` calls it first.
+PyTorch on CPU is bit-identical run to run for the same machine, thread count and instruction set. Across the
+x86-64 machines the book runs on (Intel Xeon and AMD EPYC alike) two more knobs matter: the thread count (reduction
+order) and the kernels that ATen, oneDNN and MKL pick for the CPU. ``pin_cpu_arithmetic`` fixes the second: ATen's
+and oneDNN's vector kernels capped at AVX2, and MKL in its vendor-neutral ``COMPATIBLE`` branch (MKL's own
+``MKL_CBWR=AVX2`` holds on Intel CPUs only: on AMD it falls back to ``AUTO``, which was measured to change the
+notebooks' checked digits; FastSurfer PR#892 found the same and the same fix). The price is speed: MKL's GEMMs run
+~2.4× slower (0.82 → 2.0 ms for a 100×784 by 784×500 product on one AMD EPYC thread), so the library leaves this to
+the caller: the notebooks and tests call it, a user training for speed does not.
 """
 from __future__ import annotations
 
@@ -12,31 +16,35 @@ import random
 import sys
 import warnings
 
-# Environment knobs read once, when torch loads its CPU libraries (FastSurfer PR#892 pins all three).
+# Environment knobs read once, when torch loads its CPU libraries.
 CPU_ARITHMETIC_ENV = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
-    "MKL_CBWR": "AVX2",
+    "MKL_CBWR": "COMPATIBLE",
 }
 
 
 def pin_cpu_arithmetic() -> bool:
-    """Set the CPU-arithmetic variables (unless the user set them) before torch loads; return True if in time.
+    """Pin the CPU arithmetic path (``CPU_ARITHMETIC_ENV``) before torch loads; return True if it is in force.
 
-    Set ``RBMBOOK_PIN_CPU=0`` to leave the CPU libraries free to pick their fastest kernels (benchmarks do).
+    Call it before anything imports torch (``import rbmlib`` alone does not). Warns, and returns False, when torch
+    was imported first. ``RBMBOOK_PIN_CPU=0`` turns it into a no-op: full speed, outputs no longer bit-identical to
+    the stored ones.
     """
     if os.environ.get("RBMBOOK_PIN_CPU", "1") == "0":
         return False
+    pinned = all(os.environ.get(k) == v for k, v in CPU_ARITHMETIC_ENV.items())
     if "torch" in sys.modules:
-        if any(os.environ.get(k) != v for k, v in CPU_ARITHMETIC_ENV.items()):
+        if not pinned:
             warnings.warn(
-                "torch was imported before rbmlib, so the CPU arithmetic path is not pinned; checked notebook "
-                "outputs may differ on another CPU. Import rbmlib first.",
-                stacklevel=3,
+                "torch was imported before rbmlib.pin_cpu_arithmetic(), so the CPU arithmetic path is not pinned; "
+                "results may differ in the last bits (and, after training, in the checked digits) on another CPU. "
+                "Call it first, in a fresh process.",
+                stacklevel=2,
             )
-        return False
+        return pinned
     for key, value in CPU_ARITHMETIC_ENV.items():
-        os.environ.setdefault(key, value)
+        os.environ[key] = value
     return True
 
 

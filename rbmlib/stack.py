@@ -159,7 +159,7 @@ def fit_denoising_autoencoder(dae: DenoisingAutoencoder, data: torch.Tensor, epo
         order = torch.randperm(data.shape[0], generator=generator, device=generator.device).to(data.device)
         total = torch.zeros((), device=data.device)
         for first in range(0, data.shape[0], batch_size):
-            batch = data[order[first:first + batch_size]]
+            batch = data.index_select(0, order[first:first + batch_size])
             loss = dae.loss(batch, generator)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()

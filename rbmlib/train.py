@@ -120,10 +120,8 @@ class Trainer:
     # one update ---------------------------------------------------------------------------------------------
     def _step(self, v_data: torch.Tensor, learning_rate: float, momentum: float) -> None:
         rbm, cfg, n = self.rbm, self.config, v_data.shape[0]
-        x_data = rbm.hidden_input(v_data)
-        h_data = rbm.hidden.mean(x_data)
-        v_model = self.sampler.negative_phase(rbm, v_data, rbm.hidden.sample(x_data, self.generator),
-                                              self.generator)
+        h_data, h_data_sample = rbm.hidden.mean_and_sample(rbm.hidden_input(v_data), self.generator)
+        v_model = self.sampler.negative_phase(rbm, v_data, h_data_sample, self.generator)
         h_model = rbm.hidden_mean(v_model)
 
         grads = {"visible_bias": v_data.mean(0) - v_model.mean(0)}
@@ -143,21 +141,27 @@ class Trainer:
             if "hidden_bias" in grads:
                 grads["hidden_bias"].sub_(penalty)
 
-        # Weights: ΔW ← μ ΔW + ε (ĝ_W − κ mean(v_data) ⊗ (q − t) − λ W).
-        velocity = self.velocity["weight"]
+        # Weights: ΔW ← μ ΔW + ε (ĝ_W − κ mean(v_data) ⊗ (q − t) − λ W),  W ← W + ΔW. With μ = 0 throughout (plain
+        # SGD) ΔW is not kept: the step goes straight into W (as torch.optim.SGD does), saving a pass over W and ΔW.
+        weight = rbm.weight
+        plain_sgd = cfg.initial_momentum == 0 and cfg.final_momentum == 0
+        if plain_sgd and cfg.weight_decay > 0:
+            weight.mul_(1.0 - learning_rate * cfg.weight_decay)  # −ελW, from W before this step is added
+        step, beta = (weight, 1.0) if plain_sgd else (self.velocity["weight"], momentum)
         if self._sampler_uses_gradients:  # fast PCD's fast weights follow ĝ_W itself: form it
             grads["weight"] = torch.mm(v_data.t(), h_data).addmm_(v_model.t(), h_model, alpha=-1.0).div_(n)
             if penalty is not None:
                 grads["weight"].addr_(v_data.mean(0), penalty, alpha=-1.0)
-            velocity.mul_(momentum).add_(grads["weight"], alpha=learning_rate)
-        else:  # ĝ_W's two products accumulated straight into ΔW (β = μ, α = ±ε/n): no 784×500 temporaries or passes
-            velocity.addmm_(v_data.t(), h_data, beta=momentum, alpha=learning_rate / n)
-            velocity.addmm_(v_model.t(), h_model, alpha=-learning_rate / n)
+            (step.mul_(beta) if beta != 1.0 else step).add_(grads["weight"], alpha=learning_rate)
+        else:  # ĝ_W's two products accumulated straight into the step (β, α = ±ε/n): no 784×500 temporaries
+            step.addmm_(v_data.t(), h_data, beta=beta, alpha=learning_rate / n)
+            step.addmm_(v_model.t(), h_model, alpha=-learning_rate / n)
             if penalty is not None:
-                velocity.addr_(v_data.mean(0), penalty, alpha=-learning_rate)
-        if cfg.weight_decay > 0:
-            velocity.add_(rbm.weight, alpha=-learning_rate * cfg.weight_decay)
-        rbm.weight.add_(velocity)
+                step.addr_(v_data.mean(0), penalty, alpha=-learning_rate)
+        if not plain_sgd:
+            if cfg.weight_decay > 0:
+                step.add_(weight, alpha=-learning_rate * cfg.weight_decay)
+            weight.add_(step)
         for name, g in grads.items():
             if name != "weight":
                 getattr(rbm, name).add_(self.velocity[name].mul_(momentum).add_(g, alpha=learning_rate))
@@ -172,7 +176,7 @@ class Trainer:
         """
         if data.ndim != 2 or data.shape[1] != self.rbm.n_visible:
             raise ValueError(f"data must have shape (N, {self.rbm.n_visible}), got {tuple(data.shape)}")
-        if not torch.isfinite(data).all():
+        if not torch.isfinite(data.sum(dtype=torch.float64)):  # NaN/inf reach the sum; float32 terms cannot overflow it
             raise ValueError("data contains NaN or infinite values")
         monitor = data[:1000] if monitor is None else monitor
         cfg = self.config
@@ -183,7 +187,7 @@ class Trainer:
             lr, momentum = cfg.learning_rate_at(epoch), cfg.momentum_at(epoch)
             order = torch.randperm(data.shape[0], generator=self.generator, device=self.generator.device)
             for first in range(0, data.shape[0], cfg.batch_size):
-                self._step(data[order[first:first + cfg.batch_size].to(data.device)], lr, momentum)
+                self._step(data.index_select(0, order[first:first + cfg.batch_size].to(data.device)), lr, momentum)
             self._check_parameters(lr)
             self.epoch_ = epoch + 1
             record = {"epoch": self.epoch_, "reconstruction_error": reconstruction_error(self.rbm, monitor),

@@ -5,7 +5,6 @@ import shutil
 import tarfile
 from pathlib import Path
 
-import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path before torch loads)
 import numpy as np
 import pytest
 import torch

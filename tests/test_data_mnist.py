@@ -6,7 +6,6 @@ import struct
 import urllib.error
 from pathlib import Path
 
-import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path before torch loads)
 import numpy as np
 import pytest
 import torch

@@ -1,7 +1,6 @@
 """Estimators against exact answers: log Z and likelihoods by enumeration, AIS within its band, PL by brute force."""
 import math
 
-import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path before torch loads)
 import pytest
 import torch
 

@@ -1,7 +1,6 @@
 """The RBM's energies, free energies and conditionals against brute-force enumeration and hand computation."""
 import math
 
-import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path before torch loads)
 import pytest
 import torch
 from torch import nn

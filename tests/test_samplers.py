@@ -1,7 +1,6 @@
 """Samplers against exact answers: the Gibbs chain's stationary law and the likelihood gradient of a tiny RBM."""
 import copy
 
-import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path before torch loads)
 import pytest
 import torch
 from scipy.stats import chi2

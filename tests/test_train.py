@@ -59,17 +59,20 @@ def test_training_raises_the_exact_log_likelihood(sampler):
     assert end > start + 2.5, (start, end)
 
 
-def test_two_updates_match_momentum_and_decay_by_hand():
-    """Momentum carries the first step into the second; weight decay acts on W only, never on the biases."""
+@pytest.mark.parametrize("momentum", [0.5, 0.0], ids=["momentum", "plain-SGD"])
+def test_two_updates_match_momentum_and_decay_by_hand(momentum):
+    """Momentum carries the first step into the second; weight decay acts on W only, never on the biases. With
+    momentum 0 throughout, the trainer's plain-SGD path (no ΔW kept) must give the same updates."""
     rbm = tiny_rbm()
-    cfg = TrainConfig(epochs=1, batch_size=6, learning_rate=0.3, initial_momentum=0.5, weight_decay=0.1)
+    cfg = TrainConfig(epochs=1, batch_size=6, learning_rate=0.3, initial_momentum=momentum, final_momentum=momentum,
+                      weight_decay=0.1)
     trainer = Trainer(rbm, cfg, CD(1), generator=torch.Generator().manual_seed(3))
     replay = torch.Generator().manual_seed(3)
     expected = {n: p.detach().clone() for n, p in rbm.named_parameters()}
     velocity = {n: torch.zeros_like(p) for n, p in expected.items()}
     with torch.no_grad():
         for _ in range(2):
-            trainer._step(PATTERNS, cfg.learning_rate, 0.5)
+            trainer._step(PATTERNS, cfg.learning_rate, momentum)
             w, b, c = expected["weight"], expected["visible_bias"], expected["hidden_bias"]
             p0 = torch.sigmoid(PATTERNS @ w + c)
             h0 = (torch.rand(p0.shape, generator=replay) < p0).float()
@@ -78,7 +81,7 @@ def test_two_updates_match_momentum_and_decay_by_hand():
             grads = {"weight": (PATTERNS.T @ p0 - v1.T @ p1) / 6 - 0.1 * w,
                      "visible_bias": (PATTERNS - v1).mean(0), "hidden_bias": (p0 - p1).mean(0)}
             for name in expected:
-                velocity[name] = 0.5 * velocity[name] + 0.3 * grads[name]
+                velocity[name] = momentum * velocity[name] + 0.3 * grads[name]
                 expected[name] = expected[name] + velocity[name]
     for name, p in rbm.named_parameters():
         torch.testing.assert_close(p, expected[name], msg=name)

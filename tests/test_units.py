@@ -1,7 +1,6 @@
 """Unit types against their stated laws: analytic moments, Monte Carlo of the samplers, enumerated partitions."""
 import math
 
-import rbmlib  # noqa: F401  (first: pins the CPU arithmetic path before torch loads)
 import pytest
 import torch
 import torch.nn.functional as F
@@ -108,3 +107,12 @@ def test_gaussian_sampler_and_log_partition_integral():
     integral = torch.trapezoid(torch.exp(X * s - Gaussian().potential(s)), s, dim=0).log()
     torch.testing.assert_close(Gaussian().log_partition(X), integral)
     torch.testing.assert_close(Gaussian().mean(X), X)
+
+
+@pytest.mark.parametrize("units", [Bernoulli(), Gaussian(), NReLU(), SteppedSigmoid(5)], ids=repr)
+def test_mean_and_sample_equals_mean_and_sample_drawn_separately(units):
+    x = torch.randn(50, 7, generator=torch.Generator().manual_seed(0))
+    mean, sample = units.mean_and_sample(x, torch.Generator().manual_seed(1))
+    assert torch.equal(mean, units.mean(x))
+    assert torch.equal(sample, units.sample(x, torch.Generator().manual_seed(1)))  # same draws, same values
+    assert sample.dtype == x.dtype
