@@ -4,7 +4,6 @@ import functools
 import json
 import math
 
-import rbmlib  # noqa: F401  (pins the CPU arithmetic path before torch loads)
 import pytest
 import torch
 from torch import nn

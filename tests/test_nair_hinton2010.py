@@ -2,7 +2,6 @@
 subsets and verdict logic, checked against exact answers on tiny inputs (no data files, no training runs)."""
 import math
 
-import rbmlib  # noqa: F401  (pins the CPU arithmetic path before torch loads)
 import pytest
 import torch
 

@@ -119,7 +119,7 @@ class Config:
         if name == "ci":
             return cls(
                 profile="ci", cifar_seeds=(0, 1, 2), mnist_seeds=(0, 1), train_size=5000, test_size=2000,
-                width=8, epochs=3, batch_size=64, lr=0.01, lr_decay_epochs=(), momentum=0.9, weight_decay=5e-4,
+                width=8, epochs=3, batch_size=64, lr=0.005, lr_decay_epochs=(), momentum=0.9, weight_decay=5e-4,
                 init_dataset="mnist", init_depths=(22, 30), init_width=16, init_seed=0, init_train_size=10000,
                 init_test_size=2000, init_steps=700, init_batch_size=64, init_lr=0.01, init_log_every=25,
                 scale_batch=256, scale_draws=32,

@@ -39,17 +39,20 @@ class Mutation:
 
 MUTATIONS = [
     Mutation("CD gradient of W with its sign flipped (descends the likelihood)", "rbmlib/train.py",
-             'velocity.addmm_(v_data.t(), h_data, beta=momentum, alpha=learning_rate / n)\n'
-             '            velocity.addmm_(v_model.t(), h_model, alpha=-learning_rate / n)',
-             'velocity.addmm_(v_data.t(), h_data, beta=momentum, alpha=-learning_rate / n)\n'
-             '            velocity.addmm_(v_model.t(), h_model, alpha=learning_rate / n)'),
+             'step.addmm_(v_data.t(), h_data, beta=beta, alpha=learning_rate / n)\n'
+             '            step.addmm_(v_model.t(), h_model, alpha=-learning_rate / n)',
+             'step.addmm_(v_data.t(), h_data, beta=beta, alpha=-learning_rate / n)\n'
+             '            step.addmm_(v_model.t(), h_model, alpha=learning_rate / n)'),
     Mutation("weight decay applied to the biases too", "rbmlib/train.py",
              'self.velocity[name].mul_(momentum).add_(g, alpha=learning_rate))',
              'self.velocity[name].mul_(momentum).add_(g, alpha=learning_rate)'
              '.add_(getattr(rbm, name), alpha=-learning_rate * cfg.weight_decay))'),
     Mutation("momentum ignored on the weights (velocity reset every update)", "rbmlib/train.py",
-             'beta=momentum, alpha=learning_rate / n)',
-             'beta=0.0, alpha=learning_rate / n)'),
+             '(self.velocity["weight"], momentum)',
+             '(self.velocity["weight"], 0.0)'),
+    Mutation("plain-SGD path (momentum 0) drops the weight decay", "rbmlib/train.py",
+             'weight.mul_(1.0 - learning_rate * cfg.weight_decay)',
+             'weight.mul_(1.0)'),
     Mutation("CD-k's inner sweeps use mean-field visibles (not the model's Gibbs chain)", "rbmlib/samplers.py",
              'h = rbm.sample_hidden(rbm.sample_visible(h, generator), generator)',
              'h = rbm.sample_hidden(rbm.visible_mean(h), generator)'),
@@ -63,8 +66,8 @@ MUTATIONS = [
              'return torch.relu(x + noise * self.variance(x).sqrt())',
              'return torch.relu(x + noise * self.variance(x))'),
     Mutation("Bernoulli sample with the comparison inverted (P(s=1) = 1 − sigmoid)", "rbmlib/units.py",
-             'return (u < torch.sigmoid(x)).to(x.dtype)',
-             'return (u > torch.sigmoid(x)).to(x.dtype)'),
+             'return torch.lt(u, p, out=u)',
+             'return torch.gt(u, p, out=u)'),
     Mutation("Gaussian log-partition missing its x²/2", "rbmlib/units.py",
              'return 0.5 * x * x + _HALF_LOG_2PI',
              'return _HALF_LOG_2PI'),
