@@ -14,8 +14,9 @@ of 100, learning rate 0.05, float32, one Gibbs step, one epoch = 600 updates. Co
 * ``best-GEMM bound``: 600 · 5 · t_best with t_best the best observed time of one isolated (100×784)@(784×500)
   product (W hot in cache): an optimistic bound that no epoch reaches; shown for reference.
 
-"% of roofline" = roofline epoch / measured epoch (both medians, measured under the same load). Each thread count runs in its own process (threads fixed before any work:
-``torch.set_num_threads`` and threadpoolctl for numpy's BLAS). Epochs of the contenders are interleaved (one epoch
+"% of roofline" = roofline epoch / measured epoch (both medians, measured under the same load). Each thread count
+runs in its own process (threads fixed before any work: ``torch.set_num_threads`` and threadpoolctl for numpy's
+BLAS). Epochs of the contenders are interleaved (one epoch
 of each in turn, ``--epochs`` rounds) so that load from other processes hits them alike; times are medians.
 Reconstruction error: ``rbmlib.estimators.reconstruction_error`` on the 10000 test images after one epoch,
 mean of (v − E[v | E[h | v]])², computed the same way for every model so that speed is not bought with wrong maths.
@@ -150,6 +151,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
     from rbmlib.estimators import reconstruction_error
     from rbmlib.rbm import RBM
     from rbmlib.report import provenance
+    from rbmlib.reproducibility import CPU_ARITHMETIC_ENV
     from rbmlib.samplers import CD
     from rbmlib.train import TrainConfig, Trainer
 
@@ -210,7 +212,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
     return {
         "threads": threads, "epochs": epochs, "device": device_name, "n_batches": n_batches,
         "pinned": pinned,
-        "cpu_env": {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_CBWR")},
+        "cpu_env": {k: os.environ.get(k) for k in CPU_ARITHMETIC_ENV},
         "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "gemm_best_s": min(gemm), "gemm_best_per_round_s": gemm,
         "seconds_per_epoch": {k: v for k, v in times.items() if v},

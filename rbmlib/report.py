@@ -9,7 +9,6 @@ import dataclasses
 import datetime as _dt
 import json
 import math
-import os
 import platform
 import subprocess
 from dataclasses import dataclass
@@ -114,9 +113,10 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         commit = "unknown"
-    from .reproducibility import CPU_ARITHMETIC_ENV
+    from .reproducibility import cpu_arithmetic_pinned
 
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else cpu_name()
+    cpu = cpu_name()
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else cpu
     return {
         "git_commit": commit,
         "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
@@ -126,8 +126,8 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         "device": device,
         "cuda": torch.cuda.is_available(),
         "torch_threads": torch.get_num_threads(),
-        "cpu": cpu_name(),
-        "cpu_arithmetic_pinned": all(os.environ.get(k) == v for k, v in CPU_ARITHMETIC_ENV.items()),
+        "cpu": cpu,
+        "cpu_arithmetic_pinned": cpu_arithmetic_pinned(),
         "seeds": list(seeds) if seeds is not None else None,
         "wall_time_s": None if wall_time_s is None else round(wall_time_s, 1),
     }

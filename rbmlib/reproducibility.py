@@ -24,16 +24,21 @@ CPU_ARITHMETIC_ENV = {
 }
 
 
+def cpu_arithmetic_pinned() -> bool:
+    """Whether the environment holds the pinned CPU arithmetic path (``CPU_ARITHMETIC_ENV``)."""
+    return all(os.environ.get(k) == v for k, v in CPU_ARITHMETIC_ENV.items())
+
+
 def pin_cpu_arithmetic() -> bool:
     """Pin the CPU arithmetic path (``CPU_ARITHMETIC_ENV``) before torch loads; return True if it is in force.
 
     Call it before anything imports torch (``import rbmlib`` alone does not). Warns, and returns False, when torch
-    was imported first. ``RBMBOOK_PIN_CPU=0`` turns it into a no-op: full speed, outputs no longer bit-identical to
-    the stored ones.
+    was imported first without the pin. ``RBMBOOK_PIN_CPU=0`` turns it into a no-op: full speed, outputs no longer
+    bit-identical to the stored ones.
     """
     if os.environ.get("RBMBOOK_PIN_CPU", "1") == "0":
         return False
-    pinned = all(os.environ.get(k) == v for k, v in CPU_ARITHMETIC_ENV.items())
+    pinned = cpu_arithmetic_pinned()
     if "torch" in sys.modules:
         if not pinned:
             warnings.warn(
