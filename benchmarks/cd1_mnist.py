@@ -6,6 +6,8 @@ of 100, learning rate 0.05, float32, one Gibbs step, one epoch = 600 updates. Co
 * ``rbmlib``: ``Trainer`` with ``CD(1)`` (momentum 0, weight decay 0: plain SGD, the same update as the plain loop);
 * ``plain torch loop``: the ~15-line reference loop of research/peers.md (``addmm`` + ``sigmoid_``,
   ``torch.bernoulli`` for h, mean-field v₁, in-place ``addmm_`` updates);
+* ``lean torch loop``: the same loop with rbmlib's cheaper gather and draws (``index_select``, h₀ = [u < p]) and
+  nothing else (no checks, no monitor): how close to the roofline a CD-1 epoch built from torch ops gets here;
 * ``sklearn BernoulliRBM``: **PCD-1, not CD-1** (persistent hidden chains, binary v₁, batches in a fixed order);
   each epoch is a separate ``fit(n_iter=1)`` call, so its time includes the input check and weight init;
 * ``roofline``: an epoch of the matrix products alone: per batch, the 5 GEMMs every CD-1 update needs, with CD-1's
@@ -52,8 +54,13 @@ THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 # the contenders (run inside a worker process) ---------------------------------------------------------------------
-def plain_torch_cd1(x, generator, params=None, epochs: int = 1):
-    """The reference hand-written CD-1 loop of research/peers.md; continues from ``params`` = (W, b, c) if given."""
+def torch_cd1_loop(x, generator, params=None, epochs: int = 1, lean: bool = False):
+    """A hand-written CD-1 loop; continues from ``params`` = (W, b, c) if given.
+
+    ``lean=False``: the reference loop of research/peers.md (advanced-index gather, ``torch.bernoulli`` for h₀).
+    ``lean=True``: the fastest loop we could write with torch ops: ``index_select`` gather, h₀ = [u < p] drawn into
+    a uniform buffer, no checks and no monitor; the ceiling of what a CD-1 epoch built from torch ops reaches here.
+    """
     import torch
 
     n = x.shape[0]
@@ -65,9 +72,13 @@ def plain_torch_cd1(x, generator, params=None, epochs: int = 1):
         for _ in range(epochs):
             order = torch.randperm(n, generator=generator, device=x.device)
             for first in range(0, n, BATCH):
-                v0 = x[order[first:first + BATCH]]
+                v0 = x.index_select(0, order[first:first + BATCH]) if lean else x[order[first:first + BATCH]]
                 ph0 = torch.addmm(c, v0, W).sigmoid_()
-                h0 = torch.bernoulli(ph0, generator=generator)
+                if lean:
+                    u = torch.rand(ph0.shape, generator=generator, device=x.device)
+                    h0 = torch.lt(u, ph0, out=u)
+                else:
+                    h0 = torch.bernoulli(ph0, generator=generator)
                 v1 = torch.addmm(b, h0, W.t()).sigmoid_()
                 ph1 = torch.addmm(c, v1, W).sigmoid_()
                 W.addmm_(v0.t(), ph0, alpha=step).addmm_(v1.t(), ph1, alpha=-step)
@@ -163,7 +174,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
     x_test, _ = load_mnist(train=False)
     x_train, x_test = x_train.to(device), x_test.to(device)
     n_batches = x_train.shape[0] // BATCH
-    times = {"roofline": [], "rbmlib": [], "plain": [], "sklearn": []}
+    times = {"roofline": [], "rbmlib": [], "plain": [], "lean": [], "sklearn": []}
     recon, gemm = {}, []
 
     # rbmlib: one Trainer, advanced one epoch per round; its own per-epoch timing (history_ "seconds")
@@ -173,8 +184,9 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
     rbm = RBM(N_VISIBLE, N_HIDDEN, weight_std=WEIGHT_STD, generator=torch.Generator().manual_seed(0)).to(device)
     trainer = Trainer(rbm, config, CD(1), generator)
 
-    # plain loop: one state carried across rounds
-    plain_generator, plain = torch.Generator(device).manual_seed(0), None
+    # hand-written loops: one state each, carried across rounds
+    loop_generators = {key: torch.Generator(device).manual_seed(0) for key in ("plain", "lean")}
+    loops = {"plain": None, "lean": None}
 
     if device.type == "cpu":
         from sklearn.neural_network import BernoulliRBM
@@ -189,13 +201,14 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
         if round_ == 0:
             recon["rbmlib"] = reconstruction_error(rbm, x_test)
 
-        _synchronize(device)
-        start = time.perf_counter()
-        plain = plain_torch_cd1(x_train, plain_generator, plain)
-        _synchronize(device)
-        times["plain"].append(time.perf_counter() - start)
-        if round_ == 0:
-            recon["plain"] = reconstruction_error(_rbm_from(*plain, device), x_test)
+        for key, lean in (("plain", False), ("lean", True)):
+            _synchronize(device)
+            start = time.perf_counter()
+            loops[key] = torch_cd1_loop(x_train, loop_generators[key], loops[key], lean=lean)
+            _synchronize(device)
+            times[key].append(time.perf_counter() - start)
+            if round_ == 0:
+                recon[key] = reconstruction_error(_rbm_from(*loops[key], device), x_test)
 
         if device.type == "cpu":
             model = BernoulliRBM(n_components=N_HIDDEN, learning_rate=LEARNING_RATE, batch_size=BATCH, n_iter=1,
@@ -227,7 +240,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
 
 # the driver: one process per thread count and pin setting ------------------------------------------------------
 LABELS = {"roofline": f"roofline: the {GEMMS_PER_BATCH} GEMMs/batch alone", "rbmlib": "rbmlib Trainer + CD(1)",
-          "plain": "plain torch CD-1 loop", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
+          "plain": "plain torch CD-1 loop", "lean": "lean torch CD-1 loop", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
 
 
 def summarise(run: dict) -> list[dict]:

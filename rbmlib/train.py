@@ -176,7 +176,9 @@ class Trainer:
         """
         if data.ndim != 2 or data.shape[1] != self.rbm.n_visible:
             raise ValueError(f"data must have shape (N, {self.rbm.n_visible}), got {tuple(data.shape)}")
-        if not torch.isfinite(data.sum(dtype=torch.float64)):  # NaN/inf reach the sum; float32 terms cannot overflow it
+        if data.shape[0] == 0:
+            raise ValueError("data has no rows")
+        if not torch.isfinite(torch.stack(torch.aminmax(data))).all():  # min/max propagate NaN; one fast pass
             raise ValueError("data contains NaN or infinite values")
         monitor = data[:1000] if monitor is None else monitor
         cfg = self.config

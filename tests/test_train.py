@@ -139,8 +139,19 @@ def test_bad_inputs_are_refused():
     trainer = Trainer(tiny_rbm(), TrainConfig(epochs=1))
     with pytest.raises(ValueError, match=r"shape \(N, 8\)"):
         trainer.fit(torch.zeros(4, 7), progress=False)
-    with pytest.raises(ValueError, match="NaN"):
-        trainer.fit(torch.full((4, 8), float("nan")), progress=False)
+    with pytest.raises(ValueError, match="no rows"):
+        trainer.fit(torch.zeros(0, 8), progress=False)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_one_non_finite_value_in_the_data_is_refused_before_any_update(bad):
+    rbm = tiny_rbm()
+    before = {k: v.clone() for k, v in rbm.state_dict().items()}
+    data = torch.rand(50, 8, generator=torch.Generator().manual_seed(0))
+    data[37, 5] = bad
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        Trainer(rbm, TrainConfig(epochs=1)).fit(data, progress=False)
+    assert all(torch.equal(v, before[k]) for k, v in rbm.state_dict().items())
 
 
 def test_schedules_and_presets():
