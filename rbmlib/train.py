@@ -128,7 +128,7 @@ class Trainer:
         if "hidden_bias" in self.velocity:
             grads["hidden_bias"] = h_data.mean(0) - h_model.mean(0)
         # one scalar test per batch (a sum is finite iff all its terms are, barring overflow); diagnose on failure
-        if not torch.isfinite(grads["visible_bias"].sum() + h_data.sum()):
+        if not math.isfinite((grads["visible_bias"].sum() + h_data.sum()).item()):
             raise DivergenceError(
                 f"RBM training diverged in epoch {self.epoch_ + 1}: non-finite "
                 f"{'hidden activations' if not torch.isfinite(h_data).all() else 'visible-bias gradient'} "
@@ -163,7 +163,11 @@ class Trainer:
                 step.add_(weight, alpha=-learning_rate * cfg.weight_decay)
             weight.add_(step)
         for name, g in grads.items():
-            if name != "weight":
+            if name == "weight":
+                continue
+            if plain_sgd:  # the same bits as the velocity path with μ = 0 (0·Δ + εg rounds as εg)
+                getattr(rbm, name).add_(g * learning_rate)
+            else:
                 getattr(rbm, name).add_(self.velocity[name].mul_(momentum).add_(g, alpha=learning_rate))
         self.sampler.after_update(rbm, grads)
 

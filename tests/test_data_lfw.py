@@ -17,6 +17,9 @@ CENTRE, BORDER = (40, 200, 90), (250, 10, 10)
 # Two folds of 1 matched + 1 mismatched pair; Ann is in both folds, so fold 1's training faces must drop her.
 PAIRS = "2\t1\nAnn\t1\t2\nBob\t1\tCy\t1\nDee\t1\t2\nAnn\t3\tEve\t1\n"
 IMAGES = {"Ann": 3, "Bob": 1, "Cy": 1, "Dee": 2, "Eve": 1, "Fay": 1}
+# View 1: a training file of 2 + 2 pairs and a test file of 1 + 1 pair (one-number headers), person-disjoint.
+DEV_TRAIN = "2\nAnn\t1\t2\nDee\t1\t2\nAnn\t3\tBob\t1\nDee\t2\tEve\t1\n"
+DEV_TEST = "1\nCy\t1\t1\nCy\t1\tFay\t1\n"
 
 
 def face(shade: int) -> Image.Image:
@@ -36,12 +39,14 @@ def fake_lfw(tmp_path, monkeypatch):
         for number in range(1, count + 1):
             face(shade).save(root / "lfw/lfw-deepfunneled" / lfw.image_name(person, number), quality=95, subsampling=0)
     write_pairs(root, PAIRS, monkeypatch)
+    write_pairs(root, DEV_TRAIN, monkeypatch, "pairsDevTrain.txt")
+    write_pairs(root, DEV_TEST, monkeypatch, "pairsDevTest.txt")
     return root
 
 
-def write_pairs(root: Path, text: str, monkeypatch) -> None:
-    (root / "lfw/pairs.txt").write_text(text)
-    monkeypatch.setitem(lfw.CHECKSUMS, "pairs.txt", hashlib.md5(text.encode()).hexdigest())
+def write_pairs(root: Path, text: str, monkeypatch, name: str = "pairs.txt") -> None:
+    (root / "lfw" / name).write_text(text)
+    monkeypatch.setitem(lfw.CHECKSUMS, name, hashlib.md5(text.encode()).hexdigest())
 
 
 def names(data, indices):
@@ -62,6 +67,22 @@ def test_folds_pairs_and_training_faces(fake_lfw):
         data.pairs(2)
 
 
+def test_view_1_is_a_training_and_a_test_fold(fake_lfw):
+    data = LFWVerification(fake_lfw, size=8, view=1)
+    assert data.view == 1 and data.n_folds == 2
+    assert len(data.image_names) == 9  # View 1 uses Fay and Cy_0001 (twice), View 2 leaves Fay out
+    index_a, index_b, same = data.pairs(0)
+    assert names(data, index_a) == ["Ann/Ann_0001.jpg", "Dee/Dee_0001.jpg", "Ann/Ann_0003.jpg", "Dee/Dee_0002.jpg"]
+    assert same.tolist() == [True, True, False, False]
+    assert names(data, data.pairs(1)[1]) == ["Cy/Cy_0001.jpg", "Fay/Fay_0001.jpg"]
+    assert data.people(1) == {"Cy", "Fay"}
+    assert len(data.training_faces(1)) == 8  # every face slot of the 4 training pairs: nobody is in the test fold
+    view_2 = LFWVerification(fake_lfw, size=8)  # cached apart: a different protocol, different rows
+    assert view_2.n_folds == 2 and len(view_2.image_names) == 8
+    with pytest.raises(ValueError, match="view must be 1 .* or 2"):
+        LFWVerification(fake_lfw, view=3)
+
+
 def test_preprocessing_keeps_the_central_crop_only_and_is_cached(fake_lfw, monkeypatch):
     data = LFWVerification(fake_lfw, size=8)
     bob = data.images[data.image_names.index("Bob/Bob_0001.jpg")]  # shade 1
@@ -80,7 +101,7 @@ def test_archive_is_unpacked_into_the_cache_not_beside_the_data(fake_lfw, monkey
     monkeypatch.setitem(lfw.IMAGE_SETS, "deepfunneled",
                         ("lfw-deepfunneled", archive.name, hashlib.md5(archive.read_bytes()).hexdigest()))
     assert torch.allclose(LFWVerification(fake_lfw, size=8).images, expected)
-    assert sorted(os.listdir(fake_lfw / "lfw")) == ["lfw-deepfunneled.tgz", "pairs.txt"]
+    assert sorted(os.listdir(fake_lfw / "lfw")) == ["lfw-deepfunneled.tgz", "pairs.txt", "pairsDevTest.txt", "pairsDevTrain.txt"]
 
 
 def test_missing_image_and_bad_pairs_file_are_named(fake_lfw, monkeypatch):
@@ -96,6 +117,9 @@ def test_missing_image_and_bad_pairs_file_are_named(fake_lfw, monkeypatch):
     monkeypatch.setitem(lfw.CHECKSUMS, "pairs.txt", "a" * 32)
     with pytest.raises(CorruptDataError, match="expected a{32}"):
         LFWVerification(fake_lfw)
+    os.remove(fake_lfw / "lfw/pairsDevTest.txt")
+    with pytest.raises(MissingDataError, match="pairsDevTest.txt"):
+        LFWVerification(fake_lfw, view=1)
     with pytest.raises(MissingDataError, match="lfw-funneled.tgz"):
         LFWVerification(fake_lfw, image_set="funneled")
 
@@ -130,3 +154,16 @@ def test_real_lfw_view2_folds():
         training = data.training_faces(fold)
         assert len(training) == 10800
         assert not {data.image_names[i].split("/")[0] for i in training.tolist()} & data.people(fold)
+
+
+@pytest.mark.skipif(
+    not REAL_ROOT or not Path(REAL_ROOT, "lfw", "pairsDevTrain.txt").exists(),
+    reason="real LFW absent: set RBMBOOK_DATA to a root holding lfw/ (e.g. ../shared/data)",
+)
+def test_real_lfw_view1_is_person_disjoint_development_data():
+    data = LFWVerification(view=1)
+    train, test = data.pairs(0), data.pairs(1)
+    assert len(train[0]) == 2200 and int(train[2].sum()) == 1100
+    assert len(test[0]) == 1000 and int(test[2].sum()) == 500
+    assert not data.people(0) & data.people(1)
+    assert len(data.training_faces(1)) == 4400

@@ -178,7 +178,7 @@ def _lfw_result(nrelu, binary):
     results = {"config": {"folds": [0, 1, 2], "n_hidden": 8, "rbm_epochs": 1, "finetune_epochs": 1,
                           "equivariance_pairs": 1}, "variant": "v", "accuracy": accuracy, "equivariance": eq,
                "selected_learning_rate": {f"{i}/{k}": 1e-3 for i in L.INITS for k in S.HIDDEN_KINDS},
-               "learning_rate_selection": {}, "validation_fold": 1}
+               "learning_rate_selection": {}}
     return L.Result(results, "ci")
 
 

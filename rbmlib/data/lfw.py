@@ -1,7 +1,8 @@
-"""Labeled Faces in the Wild, View 2 face verification as Nair & Hinton (2010) used it.
+"""Labeled Faces in the Wild face verification: View 2 as Nair & Hinton (2010) used it, View 1 for development.
 
-Under ``<root>/lfw/``: the protocol file ``pairs.txt`` (header ``<folds>\\t<n>``, then per fold n matched lines
-``name i j`` and n mismatched lines ``name_a i name_b j``; md5 from torchvision's LFW table) and the images of one
+Under ``<root>/lfw/``: the protocol files (View 2: ``pairs.txt``, header ``<folds>\\t<n>``, then per fold n matched
+lines ``name i j`` and n mismatched lines ``name_a i name_b j``; View 1: ``pairsDevTrain.txt`` and
+``pairsDevTest.txt``, one fold each; md5s from torchvision's LFW table) and the images of one
 release, ``<folder>/<Name>/<Name>_<NNNN>.jpg``, either unpacked there or as the canonical archive (``lfw.tgz``,
 ``lfw-funneled.tgz``, ``lfw-deepfunneled.tgz``), which is then unpacked into the cache, never beside the data.
 
@@ -35,6 +36,8 @@ RELEASE_NAMES = {
     "original": "LFW (original, unaligned)", "funneled": "LFW funneled", "deepfunneled": "LFW deep-funneled",
 }
 IMAGE_SIZE, CROP = 250, 144
+# The LFW protocol: choose models and hyper-parameters on View 1, report on View 2 only.
+VIEWS = {1: ("pairsDevTrain.txt", "pairsDevTest.txt"), 2: ("pairs.txt",)}
 
 Pair = tuple[str, int, str, int]  # name_a, image number a, name_b, image number b
 
@@ -105,21 +108,28 @@ def preprocess(path: Path, size: int) -> np.ndarray:
 
 
 class LFWVerification:
-    """LFW View 2 (10 folds × (300 matched + 300 mismatched pairs)) with the images the pairs use, preprocessed.
+    """LFW verification pairs with the images they use, preprocessed.
 
+    ``view=2`` (default): View 2, 10 person-disjoint folds × (300 matched + 300 mismatched pairs), for reporting.
+    ``view=1``: View 1, the development view: fold 0 is its training set (``pairsDevTrain.txt``, 1100 + 1100 pairs),
+    fold 1 its test set (``pairsDevTest.txt``, 500 + 500 pairs), for choosing hyper-parameters.
     ``.images`` float32 (N, 3, size, size) in [0, 1], one row per distinct image (``.image_names[i]``);
     ``pairs(fold)`` indexes into it; ``training_faces(fold)`` are the single faces of the other folds' pairs.
-    The preprocessed images are cached (keyed by the pairs file's md5, the release, the size and the image files'
+    The preprocessed images are cached (keyed by the protocol files' md5s, the release, the size and the image files'
     sizes and modification times).
     """
 
-    def __init__(self, root=None, image_set: str = "deepfunneled", size: int = 32, download: bool = False):
+    def __init__(self, root=None, image_set: str = "deepfunneled", size: int = 32, download: bool = False,
+                 view: int = 2):
+        if view not in VIEWS:
+            raise ValueError(f"view must be 1 (development) or 2 (reporting), got {view!r}")
         root = data_root(root)
         folder = image_folder(root, image_set, download)
-        pairs_md5 = CHECKSUMS["pairs.txt"]
-        pairs_file = checked_file(root, DATASET, "pairs.txt", pairs_md5, [URL_PREFIX + "pairs.txt"], download)
+        protocol_md5 = "-".join(CHECKSUMS[name] for name in VIEWS[view])
+        self.view = view
         self.variant = f"{RELEASE_NAMES[image_set]}, central {CROP}×{CROP} crop, {size}×{size} colour"
-        self._folds = read_pairs(pairs_file)
+        self._folds = [fold for name in VIEWS[view] for fold in read_pairs(
+            checked_file(root, DATASET, name, CHECKSUMS[name], [URL_PREFIX + name], download))]
         self.n_folds = len(self._folds)
         self.image_names = sorted({image_name(person, number) for fold in self._folds for pairs in fold
                                    for a, i, b, j in pairs for person, number in ((a, i), (b, j))})
@@ -129,9 +139,10 @@ class LFWVerification:
             try:
                 info = (folder / name).stat()
             except FileNotFoundError:
-                raise MissingDataError(f"LFW image {name} used by {pairs_file} is missing from {folder}") from None
+                raise MissingDataError(f"LFW image {name} used by the View {view} pairs is missing from {folder}"
+                                       ) from None
             stamp.update(f"{name} {info.st_size} {info.st_mtime_ns}\n".encode())
-        cached = cache_dir(DATASET) / f"{image_set}-{pairs_md5}-{size}-{stamp.hexdigest()}.npy"
+        cached = cache_dir(DATASET) / f"{image_set}-{protocol_md5}-{size}-{stamp.hexdigest()}.npy"
         if not cached.exists():
             pixels = np.stack([preprocess(folder / name, size) for name in self.image_names])
             with atomic_path(cached) as tmp:
@@ -161,7 +172,7 @@ class LFWVerification:
         """Indices of the single faces of the other folds' pairs, leaving out everyone in ``fold``'s test pairs.
 
         One entry per face slot of a pair (2 per pair, so an image used by several pairs repeats): 9 × 1,200 =
-        10,800 for View 2, the count Nair & Hinton give. ``unique=True`` keeps each distinct image once (sorted).
+        10,800 for View 2, the count Nair & Hinton give; View 1's test fold 1 gets DevTrain's 4,400. ``unique=True`` keeps each distinct image once (sorted).
         """
         excluded = self.people(fold)
         faces = [self._index[image_name(person, number)]
