@@ -16,10 +16,11 @@ of 100, learning rate 0.05, float32, one Gibbs step, one epoch = 600 updates. Co
 * ``best-GEMM bound``: 600 · 5 · t_best with t_best the best observed time of one isolated (100×784)@(784×500)
   product (W hot in cache): an optimistic bound that no epoch reaches; shown for reference.
 
-"% of roofline" = roofline epoch / measured epoch (both medians, measured under the same load). Each thread count
-runs in its own process (threads fixed before any work: ``torch.set_num_threads`` and threadpoolctl for numpy's
-BLAS). Epochs of the contenders are interleaved (one epoch
-of each in turn, ``--epochs`` rounds) so that load from other processes hits them alike; times are medians.
+Each thread count runs in its own process (threads fixed before any work: ``torch.set_num_threads`` and
+threadpoolctl for numpy's BLAS). Epochs of the contenders are interleaved (one epoch of each in turn, ``--epochs``
+rounds) so that load from other processes hits them alike. Times are medians; "% of roofline" (roofline epoch ÷
+contender epoch) and the other ratios are *paired*: the median over rounds of the ratio within a round, so that the
+VM's slow swings in speed cancel. ``--summarise FILE`` recomputes the summaries of a results file.
 Reconstruction error: ``rbmlib.estimators.reconstruction_error`` on the 10000 test images after one epoch,
 mean of (v − E[v | E[h | v]])², computed the same way for every model so that speed is not bought with wrong maths.
 
@@ -243,24 +244,32 @@ LABELS = {"roofline": f"roofline: the {GEMMS_PER_BATCH} GEMMs/batch alone", "rbm
           "plain": "plain torch CD-1 loop", "lean": "lean torch CD-1 loop", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
 
 
+def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
+    """Median over rounds of numerator_i / denominator_i: both epochs of a round ran seconds apart, so a slow drift
+    of the machine's speed cancels in each ratio (steadier on a noisy VM than a ratio of medians)."""
+    return statistics.median(a / b for a, b in zip(numerators, denominators))
+
+
 def summarise(run: dict) -> list[dict]:
-    """One row per contender, the roofline epoch first, then the best-GEMM bound: median s/epoch, % of roofline
-    (roofline median ÷ median), ratios, reconstruction error."""
-    medians = {k: statistics.median(v) for k, v in run["seconds_per_epoch"].items()}
-    roofline = medians["roofline"]
+    """One row per contender, the roofline epoch first, then the best-GEMM bound: median s/epoch (min, max), % of
+    roofline (roofline epoch ÷ contender epoch), speed-up over sklearn and time ÷ plain loop, each a paired ratio
+    (median over rounds), and the reconstruction error."""
+    times = run["seconds_per_epoch"]
     rows = []
-    for key, median in medians.items():
+    for key, seconds in times.items():
         rows.append({
-            "implementation": LABELS[key], "key": key, "seconds": median,
-            "range": (min(run["seconds_per_epoch"][key]), max(run["seconds_per_epoch"][key])),
-            "roofline": roofline / median,
-            "speedup_vs_sklearn": medians["sklearn"] / median if "sklearn" in medians and key != "roofline" else None,
-            "time_vs_plain": median / medians["plain"] if key != "roofline" else None,
+            "implementation": LABELS[key], "key": key, "seconds": statistics.median(seconds),
+            "range": (min(seconds), max(seconds)),
+            "roofline": paired_ratio(times["roofline"], seconds),
+            "speedup_vs_sklearn": paired_ratio(times["sklearn"], seconds) if "sklearn" in times and key != "roofline"
+            else None,
+            "time_vs_plain": paired_ratio(seconds, times["plain"]) if key != "roofline" else None,
             "reconstruction_error": run["reconstruction_error_1_epoch"].get(key),
         })
     bound = run["n_batches"] * GEMMS_PER_BATCH * run["gemm_best_s"]
     rows.append({"implementation": f"best-GEMM bound (600 × {GEMMS_PER_BATCH} × best isolated GEMM)",
-                 "key": "best_gemm_bound", "seconds": bound, "range": None, "roofline": roofline / bound,
+                 "key": "best_gemm_bound", "seconds": bound, "range": None,
+                 "roofline": statistics.median(times["roofline"]) / bound,
                  "gflops": 2 * BATCH * N_VISIBLE * N_HIDDEN / run["gemm_best_s"] / 1e9})
     return rows
 
@@ -304,8 +313,17 @@ def main(argv=None) -> None:
     parser.add_argument("--pin", choices=("on", "off", "both"), default="both")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (a GPU run ignores --threads and sklearn)")
     parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/cd1_mnist-<device>.json)")
+    parser.add_argument("--summarise", type=Path, metavar="JSON",
+                        help="recompute the summaries and table of an existing results file from its epoch times")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.summarise:
+        payload = json.loads(args.summarise.read_text())
+        payload["runs"] = [dict(run, summary=summarise(run)) for run in payload["runs"]]
+        payload["table_markdown"] = table(payload["runs"])
+        args.summarise.write_text(json.dumps(payload, indent=2) + "\n")
+        print(payload["table_markdown"])
+        return
     if args.epochs < 1 or any(t < 1 for t in args.threads):
         parser.error("--epochs and --threads must be >= 1")
     if args.device not in ("cpu", "cuda") and not args.device.startswith("cuda:"):
