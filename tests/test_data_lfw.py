@@ -167,3 +167,26 @@ def test_real_lfw_view1_is_person_disjoint_development_data():
     assert len(test[0]) == 1000 and int(test[2].sum()) == 500
     assert not data.people(0) & data.people(1)
     assert len(data.training_faces(1)) == 4400
+
+
+def test_lfw_experiment_chooses_learning_rates_on_view_1_only(fake_lfw, monkeypatch):
+    from rbmlib.experiments import nair_hinton2010_lfw as L
+
+    monkeypatch.setenv("RBMBOOK_DATA", str(fake_lfw))
+    views = []
+
+    class Recording(LFWVerification):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            views.append(self.view)
+
+    monkeypatch.setattr(L, "LFWVerification", Recording)
+    config = L.Config(image_size=8, n_hidden=4, rbm_epochs=1, rbm_batch_size=4, finetune_epochs=1,
+                      finetune_batch_size=2, learning_rates=(1e-3, 1e-2))
+    selection, chosen = L.select_learning_rates(config, torch.Generator().manual_seed(0),
+                                                torch.Generator().manual_seed(1), "cpu")
+    assert views == [1]  # View 2, the reporting view, is never opened for the choice
+    assert set(chosen) == {f"{i}/{k}" for i in L.INITS for k in L.HIDDEN_KINDS}
+    for key, scores in selection.items():
+        assert set(scores) == {1e-3, 1e-2} and chosen[key] in scores
+        assert all(s is None or 0.0 <= s <= 1.0 for s in scores.values())
