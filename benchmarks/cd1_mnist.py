@@ -29,7 +29,7 @@ notebooks call ``rbmlib.pin_cpu_arithmetic()`` (ATen/oneDNN capped at AVX2, MKL 
 their outputs are bit-identical on every x86-64 CPU; ``--pin on`` measures that path, ``--pin both`` does both. The
 pin setting applies to every contender of a run (it changes torch's kernels; numpy's OpenBLAS ignores it).
 
-    RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --threads 1 2 --epochs 7
+    RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --threads 1 2 --epochs 9
     RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --device cuda --epochs 5
 """
 from __future__ import annotations

@@ -101,7 +101,8 @@ def test_archive_is_unpacked_into_the_cache_not_beside_the_data(fake_lfw, monkey
     monkeypatch.setitem(lfw.IMAGE_SETS, "deepfunneled",
                         ("lfw-deepfunneled", archive.name, hashlib.md5(archive.read_bytes()).hexdigest()))
     assert torch.allclose(LFWVerification(fake_lfw, size=8).images, expected)
-    assert sorted(os.listdir(fake_lfw / "lfw")) == ["lfw-deepfunneled.tgz", "pairs.txt", "pairsDevTest.txt", "pairsDevTrain.txt"]
+    assert sorted(os.listdir(fake_lfw / "lfw")) == ["lfw-deepfunneled.tgz", "pairs.txt", "pairsDevTest.txt",
+                                                    "pairsDevTrain.txt"]
 
 
 def test_missing_image_and_bad_pairs_file_are_named(fake_lfw, monkeypatch):

@@ -128,8 +128,9 @@ class LFWVerification:
         protocol_md5 = "-".join(CHECKSUMS[name] for name in VIEWS[view])
         self.view = view
         self.variant = f"{RELEASE_NAMES[image_set]}, central {CROP}×{CROP} crop, {size}×{size} colour"
-        self._folds = [fold for name in VIEWS[view] for fold in read_pairs(
-            checked_file(root, DATASET, name, CHECKSUMS[name], [URL_PREFIX + name], download))]
+        self._folds = []
+        for name in VIEWS[view]:  # View 1: DevTrain then DevTest, one fold each
+            self._folds += read_pairs(checked_file(root, DATASET, name, CHECKSUMS[name], [URL_PREFIX + name], download))
         self.n_folds = len(self._folds)
         self.image_names = sorted({image_name(person, number) for fold in self._folds for pairs in fold
                                    for a, i, b, j in pairs for person, number in ((a, i), (b, j))})
@@ -172,7 +173,8 @@ class LFWVerification:
         """Indices of the single faces of the other folds' pairs, leaving out everyone in ``fold``'s test pairs.
 
         One entry per face slot of a pair (2 per pair, so an image used by several pairs repeats): 9 × 1,200 =
-        10,800 for View 2, the count Nair & Hinton give; View 1's test fold 1 gets DevTrain's 4,400. ``unique=True`` keeps each distinct image once (sorted).
+        10,800 for View 2, the count Nair & Hinton give; View 1's test fold 1 gets DevTrain's 4,400. ``unique=True``
+        keeps each distinct image once (sorted).
         """
         excluded = self.people(fold)
         faces = [self._index[image_name(person, number)]
