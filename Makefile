@@ -1,6 +1,8 @@
 # The README's two commands. Each creates the virtual environment if it is absent and installs what it needs.
 #   make test   unit/oracle tests (tests/) and every notebook rerun and compared by nbval (notebooks/)
 #   make book   the HTML book under _build/html, warnings as errors
+#   make record NB=notebooks/X.ipynb   re-execute a notebook in place and record its results in book/results
+#                                     (NB defaults to every chapter, then the status page)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -8,7 +10,7 @@ STAMP  := $(VENV)/.rbmbook-installed
 # nbval runs notebooks two at a time (each trains on one thread), using both cores of the CI machine.
 NB_WORKERS ?= 2
 
-.PHONY: test unit notebooks book clean
+.PHONY: test unit notebooks book record clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +26,14 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-n $(NB_WORKERS) --dist loadscope notebooks/ book/status.ipynb
+
+# A recording run: the notebook's stored outputs and the book's results file are written together, one thread.
+NB ?= $(wildcard notebooks/*.ipynb) book/status.ipynb
+record: $(STAMP)
+	for nb in $(NB); do \
+		RBMBOOK_RESULTS=$(CURDIR)/book/results OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 $$nb || exit 1; \
+	done
 
 book: $(STAMP)
 	$(VENV)/bin/jupyter-book build . --warningiserror --nitpick --keep-going

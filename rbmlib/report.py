@@ -9,13 +9,17 @@ import dataclasses
 import datetime as _dt
 import json
 import math
+import os
 import platform
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "book" / "results"
+from . import stats
+
+RESULTS_ENV = "RBMBOOK_RESULTS"
+PROFILES_SHOWN = ("ci", "long", "paper")
 
 
 def fmt(value, digits: int = 2, percent: bool = False, signed: bool = False) -> str:
@@ -27,13 +31,6 @@ def fmt(value, digits: int = 2, percent: bool = False, signed: bool = False) -> 
     if percent:
         value = 100.0 * value
     text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-    return text + ("%" if percent else "")
-
-
-def fmt_spread(mean: float, std: float, digits: int = 2, percent: bool = False) -> str:
-    """'mean ± std' with one format for both."""
-    scale = 100.0 if percent else 1.0
-    text = f"{scale * mean:.{digits}f} ± {scale * std:.{digits}f}"
     return text + ("%" if percent else "")
 
 
@@ -66,28 +63,77 @@ class Table:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A paper's claim, the tolerance we judge it by, our evidence, and whether it supports the claim.
+    """A paper's claim (or a sanity check), the rule that decides it and the raw numbers the rule saw.
 
-    ``holds`` is True (reproduced), False (not reproduced) or None (not testable with the data or budget here).
+    The outcome is never typed: it is ``stats.decide(rule, inputs)``, recomputed from ``inputs`` (per-seed or per-fold
+    values and the rule's parameters) whenever the verdict is built or read back from a results file.
+    ``data`` names the data actually used (the variant string of the loaded data set: a stand-in says so);
+    ``paper`` gives the paper's number(s) with their label (verified / UNVERIFIED / secondary);
+    ``fragile`` (non-empty) says why the estimate behind the verdict is fragile, and marks the row ⚠.
     """
 
     claim: str
-    tolerance: str
-    evidence: str
-    holds: bool | None
-    paper: str = ""  # the paper's number(s) behind the claim, with their source label (e.g. "(secondary)")
+    rule: str
+    inputs: dict
+    data: str
+    paper: str = ""
+    fragile: str = ""
+    decision: stats.Decision = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        if not self.data:
+            raise ValueError(f"verdict {self.claim!r}: name the data it rests on")
+        object.__setattr__(self, "decision", stats.decide(self.rule, self.inputs))
+
+    @property
+    def outcome(self) -> stats.Outcome:
+        return self.decision.outcome
+
+    @property
+    def kind(self) -> str:
+        """'check' for sanity checks (never counted as reproductions), else 'claim'."""
+        return "check" if self.outcome.is_check else "claim"
 
     @property
     def label(self) -> str:
-        return {True: "✅ reproduced", False: "❌ not reproduced", None: "➖ not testable here"}[self.holds]
+        return f"{self.outcome.mark} {self.outcome.value}" + (" ⚠" if self.fragile else "")
+
+    def to_json(self) -> dict:
+        return {"claim": self.claim, "rule": self.rule, "inputs": self.inputs, "data": self.data,
+                "paper": self.paper, "fragile": self.fragile, "kind": self.kind, "outcome": self.outcome.value,
+                "evidence": self.decision.evidence, "rule_text": self.decision.rule, "reason": self.decision.reason}
+
+    @classmethod
+    def from_json(cls, saved: dict) -> "Verdict":
+        """Rebuild a saved verdict from its rule and raw inputs (its outcome is recomputed, not read)."""
+        if "rule" not in saved or "inputs" not in saved:
+            raise ValueError(f"verdict {saved.get('claim')!r} has no rule and raw inputs: it cannot be recomputed")
+        return cls(saved["claim"], saved["rule"], saved["inputs"], saved["data"], saved.get("paper", ""),
+                   saved.get("fragile", ""))
+
+
+def claim(claim: str, rule: str, *, data: str, paper: str = "", fragile: str = "", **inputs) -> Verdict:
+    """``Verdict(claim, rule, inputs, data, paper, fragile)`` with the rule's inputs as keywords."""
+    return Verdict(claim, rule, inputs, data, paper, fragile)
+
+
+def _outcome_cell(v: Verdict) -> str:
+    reason = f" — {v.decision.reason}" if v.decision.reason else ""
+    fragile = f" (⚠ {v.fragile})" if v.fragile else ""
+    return f"{v.label}{reason}{fragile}"
 
 
 def verdict_table(verdicts: Sequence[Verdict], caption: str | None = "Verdicts") -> Table:
-    if any(v.paper for v in verdicts):
-        rows = [[v.claim, v.paper or "—", v.tolerance, v.evidence, v.label] for v in verdicts]
-        return Table(["paper's claim", "paper", "tolerance", "ours", "verdict"], rows, caption)
-    rows = [[v.claim, v.tolerance, v.evidence, v.label] for v in verdicts]
-    return Table(["paper's claim", "tolerance", "ours", "verdict"], rows, caption)
+    """The claims among ``verdicts``: paper's claim, paper's number, decision rule, our evidence, outcome."""
+    rows = [[v.claim, v.paper or "—", v.decision.rule, v.decision.evidence, _outcome_cell(v)]
+            for v in verdicts if v.kind == "claim"]
+    return Table(["paper's claim", "paper", "rule (stated before the run)", "ours", "outcome"], rows, caption)
+
+
+def check_table(verdicts: Sequence[Verdict], caption: str | None = "Sanity checks (not reproductions)") -> Table:
+    """The sanity checks among ``verdicts``: what is checked, the rule, the value, passed or failed."""
+    rows = [[v.claim, v.decision.rule, v.decision.evidence, v.label] for v in verdicts if v.kind == "check"]
+    return Table(["check", "rule", "ours", "outcome"], rows, caption)
 
 
 def cpu_name() -> str:
@@ -101,29 +147,48 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
+def book_root(start: Path | None = None) -> Path | None:
+    """The rbmbook checkout that holds the working directory (the first ancestor with ``_toc.yml`` and
+    ``book/results``), or None outside one."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file() and (folder / "book" / "results").is_dir():
+            return folder
+    return None
+
+
+def _git(*args: str, cwd: Path) -> str | None:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=True, cwd=cwd).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = None) -> dict:
-    """Where and how a result was computed: git commit, versions, device, threads, seeds, wall time."""
+    """Where and how a result was computed: rbmlib's version, the checkout's commit and its uncommitted changes
+    (tracked files other than ``book/results``; None outside a checkout), versions, device, threads, seeds, time."""
     import numpy
     import torch
 
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
+    from . import __version__
     from .reproducibility import cpu_arithmetic_pinned
 
+    root = book_root()
+    commit = changes = None
+    if root is not None and (head := _git("rev-parse", "HEAD", cwd=root)):
+        commit = head.strip()
+        status = _git("status", "--porcelain", "--untracked-files=no", cwd=root) or ""
+        changes = sorted(line[3:] for line in status.splitlines() if not line[3:].startswith("book/results/"))
     cpu = cpu_name()
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else cpu
     return {
+        "rbmlib": __version__,
         "git_commit": commit,
+        "uncommitted_changes": changes,
         "date_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": numpy.__version__,
-        "device": device,
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else cpu,
         "cuda": torch.cuda.is_available(),
         "torch_threads": torch.get_num_threads(),
         "cpu": cpu,
@@ -133,29 +198,67 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
     }
 
 
-def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[Verdict] = (), title: str = "",
-                 seeds=None, wall_time_s=None, directory: Path | str = RESULTS_DIR) -> Path:
-    """Write ``{directory}/{name}.{profile}.json``: the results, the verdicts and their provenance.
+def results_dir() -> Path:
+    """Where a run writes its results: ``$RBMBOOK_RESULTS`` when set (``make record`` sets it to the book's
+    ``book/results``), else ``<cache>/results``, so that rerunning a notebook never replaces the book's numbers."""
+    explicit = os.environ.get(RESULTS_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    from .data.files import cache_dir
 
-    The book's status page is generated from these files (``status_table``).
-    """
-    path = Path(directory) / f"{name}.{profile}.json"
+    return cache_dir("results")
+
+
+def book_results_dir() -> Path:
+    """The book's recorded results (``book/results`` of the checkout holding the working directory)."""
+    root = book_root()
+    if root is None:
+        raise FileNotFoundError(f"no rbmbook checkout (a folder with _toc.yml and book/results) holds {Path.cwd()}: "
+                                "run from inside the repository, or pass directory=")
+    return root / "book" / "results"
+
+
+def _without_machine_paths(text: str) -> str:
+    """``text`` with this machine's data, cache and home folders replaced by the names a reader can set."""
+    from .data.files import CACHE_ENV, DATA_ENV
+
+    for env in (CACHE_ENV, DATA_ENV):
+        if os.environ.get(env):
+            text = text.replace(str(Path(os.environ[env]).expanduser()), f"${env}")
+    return text.replace(str(Path.home()), "~")
+
+
+def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[Verdict] = (), title: str = "",
+                 seeds=None, wall_time_s=None, directory: Path | str | None = None) -> Path:
+    """Write ``{directory}/{name}.{profile}.json`` atomically: results, verdicts (with their raw inputs) and
+    provenance. ``directory`` defaults to ``results_dir()``."""
+    from .checkpoint import atomic_write_text
+
+    path = Path(directory if directory is not None else results_dir()) / f"{name}.{profile}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"name": name, "title": title or name, "profile": profile, "results": results,
-               "verdicts": [dataclasses.asdict(v) for v in verdicts],
-               "provenance": provenance(seeds, wall_time_s)}
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
+               "verdicts": [v.to_json() for v in verdicts], "provenance": provenance(seeds, wall_time_s)}
+    atomic_write_text(path, _without_machine_paths(json.dumps(payload, indent=2, sort_keys=True)) + "\n")
     return path
 
 
-def load_results(name: str, profile: str, directory: Path | str = RESULTS_DIR) -> dict | None:
-    """The saved results of one experiment and profile, or None when that run has not been made."""
-    path = Path(directory) / f"{name}.{profile}.json"
-    if not path.exists():
-        return None
-    return json.loads(path.read_text())
+def read_results(path: Path | str) -> dict:
+    """One results file, with an error that names it when it is empty, half-written or not an rbmbook results file."""
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"results file {path} is not valid JSON ({error}); rerun the notebook that writes it") from None
+    if not isinstance(payload, dict) or not {"name", "profile", "verdicts"} <= payload.keys():
+        raise ValueError(f"results file {path} lacks name/profile/verdicts: not an rbmbook results file")
+    return payload
+
+
+def load_results(name: str, profile: str, directory: Path | str | None = None) -> dict | None:
+    """The recorded results of one experiment and profile (``directory`` defaults to the book's ``book/results``),
+    or None when that run has not been made."""
+    path = Path(directory if directory is not None else book_results_dir()) / f"{name}.{profile}.json"
+    return read_results(path) if path.exists() else None
 
 
 def image_grid(images, image_shape: tuple[int, ...], ncols: int = 10, ax=None, title: str | None = None,
@@ -196,21 +299,56 @@ def image_grid(images, image_shape: tuple[int, ...], ncols: int = 10, ax=None, t
     return ax
 
 
-def status_table(directory: Path | str = RESULTS_DIR) -> Table:
-    """One row per claim over all chapters: the paper's number, our `ci` verdict and, where a `paper`-profile
-    results file exists, its verdict and provenance. Built from the saved results files, never typed."""
+def _verdicts_by_claim(payload: dict | None) -> dict[str, Verdict]:
+    return {v.claim: v for v in map(Verdict.from_json, payload["verdicts"])} if payload else {}
+
+
+def _run_cell(verdict: Verdict | None, payload: dict | None) -> str:
+    if payload is None:
+        return "not run"
+    if verdict is None:
+        return "—"
+    return f"{_outcome_cell(verdict)}: {verdict.decision.evidence}"
+
+
+def tally(directory: Path | str | None = None) -> Table:
+    """Counts of outcomes per profile and kind over every recorded results file."""
+    directory = Path(directory if directory is not None else book_results_dir())
+    counts: dict[str, dict[stats.Outcome, int]] = {}
+    for path in sorted(directory.glob("*.json")):
+        payload = read_results(path)
+        profile = counts.setdefault(payload["profile"], {})
+        for v in map(Verdict.from_json, payload["verdicts"]):
+            profile[v.outcome] = profile.get(v.outcome, 0) + 1
+    order = [p for p in PROFILES_SHOWN if p in counts] + sorted(set(counts) - set(PROFILES_SHOWN))
+    rows = [[f"`{p}`", *(str(counts[p].get(o, 0)) for o in stats.Outcome)] for p in order]
+    return Table(["profile", *(f"{o.mark} {o.value}" for o in stats.Outcome)], rows)
+
+
+def status_table(directory: Path | str | None = None) -> Table:
+    """One row per claim or check over all chapters: its data, the paper's number, and the outcome in each profile
+    with recorded results (`ci`, `long`, `paper`). Built from the results files, never typed; outcomes recomputed."""
+    directory = Path(directory if directory is not None else book_results_dir())
     rows = []
-    for ci_path in sorted(Path(directory).glob("*.ci.json")):
-        ci = json.loads(ci_path.read_text())
-        paper_run = load_results(ci["name"], "paper", directory)
-        paper_verdicts = {v["claim"]: v for v in paper_run.get("verdicts", [])} if paper_run else {}
-        for i, v in enumerate(ci.get("verdicts", [])):
-            label = Verdict(**v).label
-            on_gpu = paper_verdicts.get(v["claim"])
-            paper_cell = "not run"
-            if on_gpu:
-                prov = paper_run["provenance"]
-                paper_cell = f"{Verdict(**on_gpu).label}: {on_gpu['evidence']} ({prov['device']}, {prov['git_commit'][:7]})"
+    for ci_path in sorted(directory.glob("*.ci.json")):
+        ci = read_results(ci_path)
+        runs = {p: load_results(ci["name"], p, directory) for p in PROFILES_SHOWN[1:]}
+        by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
+        for i, v in enumerate(map(Verdict.from_json, ci["verdicts"])):
             chapter = "" if i else ci.get("title", ci["name"])  # the chapter is named on its first row only
-            rows.append([chapter, v["claim"], v.get("paper") or "—", f"{label}: {v['evidence']}", paper_cell])
-    return Table(["chapter", "claim", "paper", "ours (`ci`, scaled down)", "ours (`paper` profile)"], rows)
+            rows.append([chapter, v.kind, v.claim, v.data, v.paper or "—", _run_cell(v, ci),
+                         *(_run_cell(by_claim[p].get(v.claim), runs[p]) for p in PROFILES_SHOWN[1:])])
+    return Table(["chapter", "kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"], rows)
+
+
+def profile_table(name: str, directory: Path | str | None = None) -> Table:
+    """One chapter's verdicts in every profile with recorded results, side by side (each chapter's last cell)."""
+    directory = Path(directory if directory is not None else book_results_dir())
+    runs = {p: load_results(name, p, directory) for p in PROFILES_SHOWN}
+    claims: dict[str, Verdict] = {}
+    for run in runs.values():
+        for claim_, v in _verdicts_by_claim(run).items():
+            claims.setdefault(claim_, v)
+    by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
+    rows = [[c, *(_run_cell(by_claim[p].get(c), runs[p]) for p in PROFILES_SHOWN)] for c in claims]
+    return Table(["claim or check", *(f"`{p}`" for p in PROFILES_SHOWN)], rows)

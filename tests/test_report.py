@@ -6,12 +6,11 @@ import pytest
 from rbmlib import report
 
 
-def test_fmt_and_spread():
+def test_fmt():
     assert report.fmt(0.12345, 3) == "0.123"
     assert report.fmt(0.0525, 2, percent=True) == "5.25%"
     assert report.fmt(-1.5, 1, signed=True) == "-1.5" and report.fmt(2.0, 1, signed=True) == "+2.0"
     assert report.fmt(None) == "—" and report.fmt(float("nan")) == "—"
-    assert report.fmt_spread(0.1, 0.02, 1, percent=True) == "10.0 ± 2.0%"
 
 
 def test_table_is_markdown_and_checks_its_shape():
@@ -22,31 +21,104 @@ def test_table_is_markdown_and_checks_its_shape():
         report.Table(["a"], [[1, 2]])
 
 
-def test_verdict_labels_and_paper_column():
-    verdicts = [report.Verdict("c1", "t", "e", True, paper="1.0"), report.Verdict("c2", "t", "e", False),
-                report.Verdict("c3", "t", "e", None)]
-    table = report.verdict_table(verdicts)
-    assert table.header == ["paper's claim", "paper", "tolerance", "ours", "verdict"]
-    assert [row[-1] for row in table.rows] == ["✅ reproduced", "❌ not reproduced", "➖ not testable here"]
-    assert report.verdict_table(verdicts[1:]).header == ["paper's claim", "tolerance", "ours", "verdict"]
+BEATS = dict(a=[0.10, 0.11, 0.09, 0.10, 0.12], b=[0.2] * 5, min_effect=0.05, scale=100, unit=" pp")
 
 
-def test_results_round_trip_and_status_table(tmp_path):
-    claims = [report.Verdict("A beats B", "≥ 1 s.e.", "0.7 vs 0.6", True, paper="0.8 vs 0.7"),
-              report.Verdict("C", "—", "no data", None)]
-    path = report.save_results("demo", "ci", {"x": 1}, verdicts=claims, title="Demo 2024", seeds=[0],
-                               wall_time_s=1.23, directory=tmp_path)
+def _verdicts():
+    return [report.claim("A beats B", "beats", data="MNIST", paper="1.0 vs 2.0 (verified)", **BEATS),
+            report.claim("B beats A", "beats", data="MNIST", **{**BEATS, "a": BEATS["b"], "b": BEATS["a"]}),
+            report.claim("A beats B on 3 seeds", "beats", data="MNIST",
+                         **{**BEATS, "a": BEATS["a"][:3], "b": BEATS["b"][:3]}),
+            report.claim("NORB column", "not_testable", data="—", reason="NORB is not here"),
+            report.claim("signal ratio", "within", data="random weights", value=-21.0, target=-21, tolerance=0.1,
+                         fragile="moves with rounding")]
+
+
+def test_outcomes_are_recomputed_from_the_raw_inputs():
+    verdicts = _verdicts()
+    assert [v.outcome.value for v in verdicts] == ["reproduced", "not reproduced", "inconclusive at this scale",
+                                                   "not testable here", "check passed"]
+    assert [v.kind for v in verdicts] == ["claim"] * 4 + ["check"]
+    saved = [v.to_json() for v in verdicts]
+    assert [report.Verdict.from_json(s) for s in saved] == verdicts
+    edited = dict(saved[0], inputs={**saved[0]["inputs"], "a": [0.3] * 5}, outcome="reproduced")
+    assert report.Verdict.from_json(edited).outcome.value == "not reproduced"  # the stored outcome is never read
+    with pytest.raises(ValueError, match="cannot be recomputed"):
+        report.Verdict.from_json({"claim": "typed", "outcome": "reproduced", "data": "x"})
+    with pytest.raises(ValueError, match="name the data"):
+        report.claim("no data", "within", data="", value=1.0, target=1.0, tolerance=0.1)
+
+
+def test_verdict_and_check_tables_split_claims_from_checks():
+    verdicts = _verdicts()
+    claims, checks = report.verdict_table(verdicts), report.check_table(verdicts)
+    assert claims.header == ["paper's claim", "paper", "rule (stated before the run)", "ours", "outcome"]
+    assert [row[0] for row in claims.rows] == ["A beats B", "B beats A", "A beats B on 3 seeds", "NORB column"]
+    assert claims.rows[0][-1] == "✅ reproduced" and claims.rows[1][-1].startswith("❌ not reproduced")
+    assert claims.rows[2][-1].startswith("❔ inconclusive at this scale — 3 untied pairs cannot reach")
+    assert [row[0] for row in checks.rows] == ["signal ratio"] and checks.rows[0][-1] == "✔ check passed ⚠"
+
+
+def test_results_round_trip_status_and_profile_tables(tmp_path, monkeypatch):
+    monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "my-cache"))
+    verdicts = _verdicts()
+    path = report.save_results("demo", "ci", {"x": 1, "where": str(tmp_path / "my-cache" / "norb")},
+                               verdicts=verdicts, title="Demo 2024", seeds=[0], wall_time_s=1.23,
+                               directory=tmp_path)
     saved = json.loads(path.read_text())
-    assert path.name == "demo.ci.json" and saved["results"] == {"x": 1}
+    assert path.name == "demo.ci.json" and saved["results"]["x"] == 1
+    assert saved["results"]["where"] == "$RBMBOOK_CACHE/norb"  # no machine path in a results file
     assert saved["provenance"]["seeds"] == [0] and saved["provenance"]["wall_time_s"] == 1.2
+    assert saved["provenance"]["rbmlib"] and "uncommitted_changes" in saved["provenance"]
+    assert saved["verdicts"][0]["outcome"] == "reproduced" and saved["verdicts"][0]["inputs"]["b"] == [0.2] * 5
     assert report.load_results("demo", "paper", tmp_path) is None
 
     status = report.status_table(tmp_path)
-    assert len(status.rows) == 2  # one row per claim
-    assert status.rows[0][:3] == ["Demo 2024", "A beats B", "0.8 vs 0.7"] and status.rows[1][0] == ""
-    assert status.rows[0][3] == "✅ reproduced: 0.7 vs 0.6" and status.rows[0][4] == "not run"
+    assert status.header == ["chapter", "kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"]
+    assert len(status.rows) == 5 and status.rows[0][:5] == ["Demo 2024", "claim", "A beats B", "MNIST",
+                                                             "1.0 vs 2.0 (verified)"]
+    assert status.rows[0][5].startswith("✅ reproduced: effect") and status.rows[0][6:] == ["not run", "not run"]
+    report.save_results("demo", "long", {}, verdicts=verdicts[2:3], directory=tmp_path)
+    status = report.status_table(tmp_path)
+    assert status.rows[2][6].startswith("❔ inconclusive") and status.rows[0][6] == "—"
+    assert report.profile_table("demo", tmp_path).rows[2][2].startswith("❔ inconclusive")
+    tally = report.tally(tmp_path)
+    assert tally.rows[0][:3] == ["`ci`", "1", "1"] and tally.rows[1][0] == "`long`"
 
-    report.save_results("demo", "paper", {}, verdicts=[report.Verdict("A beats B", "≥ 1 s.e.", "0.81 vs 0.7", True)],
-                        directory=tmp_path)
-    paper_cell = report.status_table(tmp_path).rows[0][4]
-    assert paper_cell.startswith("✅ reproduced: 0.81 vs 0.7 (")
+
+def test_results_go_to_the_cache_unless_recording(tmp_path, monkeypatch):
+    monkeypatch.delenv("RBMBOOK_RESULTS", raising=False)
+    monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "cache"))
+    assert report.results_dir() == tmp_path / "cache" / "results"
+    assert report.save_results("demo", "ci", {}).parent == tmp_path / "cache" / "results"
+    monkeypatch.setenv("RBMBOOK_RESULTS", str(tmp_path / "book"))
+    assert report.save_results("demo", "ci", {}).parent == tmp_path / "book"
+
+
+def test_a_bad_results_file_is_named(tmp_path):
+    (tmp_path / "half.ci.json").write_text('{"name": "half", "verd')
+    with pytest.raises(ValueError, match="half.ci.json is not valid JSON"):
+        report.status_table(tmp_path)
+    (tmp_path / "half.ci.json").write_text("[]")
+    with pytest.raises(ValueError, match="not an rbmbook results file"):
+        report.load_results("half", "ci", tmp_path)
+
+
+def test_concurrent_writers_never_leave_a_partial_file(tmp_path):
+    import threading
+
+    errors = []
+
+    def save(i):
+        try:
+            report.save_results("race", "ci", {"i": i, "pad": "x" * 20000}, directory=tmp_path)
+            report.read_results(tmp_path / "race.ci.json")
+        except Exception as error:  # noqa: BLE001 - any failure is the finding
+            errors.append(error)
+
+    threads = [threading.Thread(target=save, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and sorted(p.name for p in tmp_path.iterdir()) == ["race.ci.json"]

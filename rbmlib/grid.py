@@ -1,0 +1,77 @@
+"""A grid of independent cells (seed × fold × arm × stage), each one call ``fn(**cell)``: run serially in-process
+(the default), in parallel processes (joblib), or on a Dask cluster (joblib's Dask backend), and cached on disk so
+that an interrupted run resumes from the last finished cell.
+
+The cache is ``joblib.Memory`` under ``<RBMBOOK_CACHE>/grid/<name>``: a cell is recomputed when its arguments, the
+source of ``fn`` or ``version`` change (pass ``code_version(...)`` of what ``fn`` calls, e.g. rbmlib and the
+notebook's protocol cells). Each cell must seed itself (``seed_everything``) so that its result does not depend on
+where or in which order it runs.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+import joblib
+from tqdm import tqdm
+
+SCHEDULER_ENV = "RBMBOOK_DASK_SCHEDULER"  # e.g. tcp://host:8786: run the cells on that Dask cluster
+JOBS_ENV = "RBMBOOK_JOBS"  # worker processes on this machine (default 1: serial, in-process)
+
+
+def code_version(*texts: str) -> str:
+    """A short hash of rbmlib's source files and ``texts`` (e.g. the notebook cells that define a cell's protocol)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    for text in texts:
+        digest.update(text.encode())
+    return digest.hexdigest()[:16]
+
+
+def _call(fn: Callable, cell: dict, version: str):
+    return fn(**cell)
+
+
+def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, version: str = "",
+        n_jobs: int | None = None, scheduler: str | None = None, progress: bool = True,
+        desc: str = "grid") -> list:
+    """``[fn(**cell) for cell in cells]``, in order, with an ETA. ``cache`` names an on-disk cache (None: no cache);
+    ``n_jobs`` worker processes (default ``$RBMBOOK_JOBS`` or 1); ``scheduler`` a Dask scheduler address (default
+    ``$RBMBOOK_DASK_SCHEDULER``), which needs ``dask.distributed`` and a cache folder the workers can reach."""
+    cells = [dict(c) for c in cells]
+    n_jobs = n_jobs or int(os.environ.get(JOBS_ENV, "1"))
+    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    call = _call
+    if cache is not None:
+        from .data.files import cache_dir
+
+        memory = joblib.Memory(cache_dir("grid", cache), verbose=0)
+        call = memory.cache(_call, ignore=["fn"])
+        version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]
+    bar = tqdm(total=len(cells), desc=desc, disable=not progress, leave=False)
+    try:
+        if scheduler is None and n_jobs == 1:
+            results = []
+            for cell in cells:
+                results.append(call(fn, cell, version))
+                bar.update(1)
+            return results
+        jobs = (joblib.delayed(call)(fn, cell, version) for cell in cells)
+        if scheduler is not None:
+            from dask.distributed import Client
+
+            with Client(scheduler), joblib.parallel_config(backend="dask"):
+                results = list(joblib.Parallel(return_as="generator")(jobs))
+            bar.update(len(cells))
+            return results
+        results = []
+        for result in joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+            results.append(result)
+            bar.update(1)
+        return results
+    finally:
+        bar.close()

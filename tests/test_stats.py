@@ -1,0 +1,110 @@
+"""rbmlib.stats: the decision rules of the book's verdicts, checked against exact binomial answers and scipy."""
+import math
+
+import pytest
+from scipy import stats as scipy_stats
+
+from rbmlib import stats
+from rbmlib.stats import Outcome
+
+
+@pytest.mark.parametrize("k,n", [(5, 5), (4, 5), (6, 7), (0, 3), (9, 12), (3, 3)])
+def test_sign_test_is_the_exact_binomial_tail(k, n):
+    d = [1.0] * k + [-1.0] * (n - k) + [0.0, 0.0]  # ties are dropped
+    p, positive, untied = stats.sign_test(d)
+    assert (positive, untied) == (k, n)
+    assert p == pytest.approx(scipy_stats.binomtest(k, n, 0.5, alternative="greater").pvalue, rel=1e-12)
+
+
+def test_five_pairs_is_the_least_that_can_reach_alpha():
+    assert stats.sign_test([1.0] * 4)[0] == 1 / 16 and stats.sign_test([1.0] * 5)[0] == 1 / 32
+    assert stats._critical_count(4, 0.05) is None and stats._critical_count(5, 0.05) == 5
+
+
+def test_mean_se_is_the_sample_standard_error():
+    mean, se, n = stats.mean_se([1.0, 2.0, 4.0])
+    assert (mean, n) == (7 / 3, 3) and se == pytest.approx(math.sqrt((16 / 9 + 1 / 9 + 25 / 9) / 2 / 3))
+    assert math.isnan(stats.mean_se([0.5])[1])
+    assert stats.format_mean_se([0.1, 0.2], scale=100, digits=1, unit="%") == "15.0 ± 5.0% (n = 2)"
+    assert stats.format_mean_se([0.5]) == "0.50 (n = 1)"
+    with pytest.raises(ValueError, match="empty"):
+        stats.mean_se([])
+    with pytest.raises(ValueError, match="non-finite"):
+        stats.mean_se([1.0, float("nan")])
+
+
+A_BETTER = dict(a=[0.10, 0.11, 0.09, 0.10, 0.12], b=[0.20, 0.20, 0.20, 0.20, 0.20])
+
+
+def test_beats_needs_significance_and_the_minimum_effect():
+    assert stats.beats(**A_BETTER, min_effect=0.05).outcome is Outcome.REPRODUCED
+    small = stats.beats(**A_BETTER, min_effect=0.2)  # significant, but below the stated minimum effect
+    assert small.outcome is Outcome.INCONCLUSIVE and "below the minimum" in small.reason
+    reverse = stats.beats(A_BETTER["b"], A_BETTER["a"], min_effect=0.05)
+    assert reverse.outcome is Outcome.NOT_REPRODUCED and "opposite" in reverse.reason
+    higher = stats.beats([0.8] * 5, [0.7] * 5, min_effect=0.05, lower_is_better=False)
+    assert higher.outcome is Outcome.REPRODUCED
+
+
+def test_a_null_effect_is_never_reproduced():
+    null = stats.beats([0.5, 0.6, 0.5, 0.6, 0.5, 0.6], [0.6, 0.5, 0.6, 0.5, 0.6, 0.5], min_effect=0.01)
+    assert null.outcome is Outcome.INCONCLUSIVE and "p = " in null.reason
+
+
+def test_too_few_pairs_are_inconclusive_and_say_how_many_would_decide():
+    three = stats.beats([0.1, 0.11, 0.12], [0.2, 0.22, 0.21], min_effect=0.05)
+    assert three.outcome is Outcome.INCONCLUSIVE
+    assert "cannot reach" in three.reason and "about 5 pairs" in three.reason
+    one = stats.beats([0.1], [0.2], min_effect=0.05)
+    assert one.outcome is Outcome.INCONCLUSIVE and "no estimate" in one.reason
+
+
+def test_pairs_needed_grows_with_noise_and_matches_a_direct_power_computation():
+    quiet = stats.pairs_needed([1.0, 1.1, 0.9], min_effect=1.0)
+    noisy = stats.pairs_needed([1.0, 3.0, -1.0], min_effect=1.0)
+    assert quiet == 5 and noisy > quiet
+    # direct: P[sign test rejects] at n = noisy with p+ = Φ(1/2) must reach 0.8, and not at n − 1
+    p_plus = scipy_stats.norm.cdf(1.0 / 2.0)
+
+    def power(n):
+        k = stats._critical_count(n, 0.05)
+        return 0.0 if k is None else scipy_stats.binom.sf(k - 1, n, p_plus)
+
+    assert power(noisy) >= 0.8 > max(power(m) for m in range(1, noisy))
+    assert stats.pairs_needed([-1.0, -2.0], min_effect=0.0) is None
+
+
+def test_one_test_example_cannot_decide_a_claim():
+    with pytest.raises(ValueError, match="two test examples"):
+        stats.beats(**A_BETTER, min_effect=0.0005, resolution=1 / 2000)
+    decision = stats.beats(**A_BETTER, min_effect=0.05, resolution=1 / 2000)
+    assert "(192.0 test examples)" in decision.evidence  # mean effect 0.096 of 2,000 images
+
+
+def test_not_worse_within_and_beyond_the_margin():
+    a, b = [0.105, 0.101, 0.103, 0.104, 0.102], [0.10] * 5  # A slightly worse, within a 1 pp margin
+    assert stats.not_worse(a, b, margin=0.01).outcome is Outcome.REPRODUCED
+    assert stats.not_worse([0.2] * 5, b, margin=0.01).outcome is Outcome.NOT_REPRODUCED
+    assert stats.not_worse(a[:3], b[:3], margin=0.01).outcome is Outcome.INCONCLUSIVE
+
+
+def test_reaches_takes_verified_numbers_only():
+    assert stats.reaches([0.0125, 0.0127, 0.0126], 0.0125, tolerance=0.001, label="verified").outcome \
+        is Outcome.REPRODUCED
+    assert stats.reaches([0.05, 0.051], 0.0125, tolerance=0.001, label="verified").outcome is Outcome.NOT_REPRODUCED
+    assert stats.reaches([0.0125, 0.0145], 0.0125, tolerance=0.001, label="verified").outcome is Outcome.INCONCLUSIVE
+    for label in ("UNVERIFIED", "secondary"):
+        with pytest.raises(ValueError, match="never a target"):
+            stats.reaches([1.0], 1.0, tolerance=0.1, label=label)
+
+
+def test_checks_are_their_own_kind():
+    assert stats.within(-21.0, -21, 0.1).outcome is Outcome.CHECK_PASSED
+    assert stats.at_least(0.5, 0.6).outcome is Outcome.CHECK_FAILED and stats.at_most(0.5, 0.6).outcome.is_check
+    assert not Outcome.REPRODUCED.is_check and stats.not_testable("no data").outcome is Outcome.NOT_TESTABLE
+
+
+def test_decide_recomputes_by_rule_name():
+    assert stats.decide("beats", dict(A_BETTER, min_effect=0.05)) == stats.beats(**A_BETTER, min_effect=0.05)
+    with pytest.raises(ValueError, match="unknown rule"):
+        stats.decide("majority", {})
