@@ -27,12 +27,14 @@ notebooks: $(STAMP)
 	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-n $(NB_WORKERS) --dist loadscope notebooks/ book/status.ipynb
 
-# A recording run: the notebook's stored outputs and the book's results file are written together, one thread.
+# A recording run: the notebook's stored outputs and the book's results file are written together, one thread;
+# a second pass keeps only the final state of each progress bar (carriage-return refreshes collapsed).
 NB ?= $(wildcard notebooks/*.ipynb) book/status.ipynb
 record: $(STAMP)
 	for nb in $(NB); do \
 		RBMBOOK_RESULTS=$(CURDIR)/book/results OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 $$nb || exit 1; \
+		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 $$nb && \
+		$(VENV)/bin/jupyter nbconvert --to notebook --inplace --coalesce-streams $$nb || exit 1; \
 	done
 
 book: $(STAMP)

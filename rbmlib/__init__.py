@@ -20,10 +20,14 @@ _LAZY = {
     "DivergenceError": "train", "preset": "train", "seed_everything": "reproducibility",
     "active_profile": "profiles",
 }
+# submodules reachable as attributes (rbmlib.data.load_mnist(), rbmlib.sklearn.RBMTransformer: needs scikit-learn)
+_SUBMODULES = ("data", "estimators", "rbm", "samplers", "sklearn", "stack", "train", "units")
 __all__ = [*_LAZY, "pin_cpu_arithmetic", "__version__"]
 
 
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     if name not in _LAZY:
         raise AttributeError(f"module 'rbmlib' has no attribute {name!r}")
     value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
@@ -32,4 +36,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

@@ -23,6 +23,25 @@ class RBM(nn.Module):
     ``hidden_bias=False`` fixes the hidden biases at 0 (a buffer, never learned): the bias-free, intensity-
     equivariant feature extractor of Nair & Hinton 2010 (§4). ``generator`` draws the initial weights, on the
     generator's device (so a CUDA generator builds the RBM on the GPU).
+
+    ``state_dict`` records the ``architecture()`` (unit types with their settings, hidden-bias mode) in its metadata;
+    ``load_state_dict`` refuses a state dict of another architecture or shape, naming the difference, and then
+    loads nothing.
+
+    Parameters
+    ----------
+    n_visible, n_hidden : int
+        Numbers of visible and hidden units.
+    visible, hidden : rbmlib.units.Units, optional
+        Unit types of the two layers (default ``Bernoulli()``; see ``rbmlib.units``).
+    weight_std : float
+        Standard deviation of the initial weights.
+    hidden_bias : bool
+        Learn the hidden biases (True) or fix them at 0.
+    generator : torch.Generator, optional
+        Draws the initial weights, on its device.
+    dtype : torch.dtype
+        Dtype of the parameters (float32 by default).
     """
 
     def __init__(self, n_visible: int, n_hidden: int, visible: Units | None = None, hidden: Units | None = None,
@@ -43,6 +62,7 @@ class RBM(nn.Module):
             self.hidden_bias = nn.Parameter(torch.zeros(n_hidden, dtype=dtype, device=device))
         else:
             self.register_buffer("hidden_bias", torch.zeros(n_hidden, dtype=dtype, device=device))
+        self.register_state_dict_post_hook(_save_architecture)
 
     @property
     def n_visible(self) -> int:
@@ -104,7 +124,54 @@ class RBM(nn.Module):
         return (-(h @ self.hidden_bias) + self.hidden.potential(h).sum(-1)
                 - self.visible.log_partition(self.visible_input(h)).sum(-1))
 
+    # saving and loading -------------------------------------------------------------------------------------------
+    def architecture(self) -> dict:
+        """What the tensors of ``state_dict`` mean: unit types with their settings, and the hidden-bias mode."""
+        return {"visible units": {"type": type(self.visible).__name__, **self.visible.settings()},
+                "hidden units": {"type": type(self.hidden).__name__, **self.hidden.settings()},
+                "hidden bias": "learned" if isinstance(self.hidden_bias, nn.Parameter) else "fixed at 0"}
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                              error_msgs):
+        """Refuse, before copying anything, a state dict of another architecture or shape, naming the difference.
+
+        State dicts saved before the architecture was recorded (in their metadata) are checked for shapes only.
+        """
+        saved, mine = local_metadata.get(ARCHITECTURE_KEY, {}), self.architecture()
+        differences = [f"{key}: {_describe(saved[key])} saved, {_describe(mine[key])} here"
+                       for key in mine if key in saved and saved[key] != mine[key]]
+        own = dict(self.named_parameters(recurse=False), **dict(self.named_buffers(recurse=False)))
+        for name, tensor in own.items():
+            if prefix + name not in state_dict:
+                if strict:
+                    differences.append(f"{name}: missing")
+            elif state_dict[prefix + name].shape != tensor.shape:
+                differences.append(f"{name}: shape {tuple(state_dict[prefix + name].shape)} saved, "
+                                   f"{tuple(tensor.shape)} here")
+        if strict:
+            differences += [f"{key[len(prefix):]}: unexpected" for key in state_dict
+                            if key.startswith(prefix) and key[len(prefix):] not in own]
+        if differences:
+            raise RuntimeError(f"cannot load this state dict into {self!r}; nothing was loaded. Differences: "
+                               + "; ".join(differences))
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
+                                      error_msgs)
+
     def extra_repr(self) -> str:
-        learned = "learned" if isinstance(self.hidden_bias, nn.Parameter) else "fixed at 0"
         return (f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, visible={self.visible!r}, "
-                f"hidden={self.hidden!r}, hidden_bias={learned}")
+                f"hidden={self.hidden!r}, hidden_bias={self.architecture()['hidden bias']}")
+
+
+ARCHITECTURE_KEY = "rbmlib.architecture"
+
+
+def _save_architecture(rbm: RBM, state_dict, prefix, local_metadata) -> None:
+    """State-dict hook: record the architecture in the state dict's metadata (kept by torch.save and deepcopy)."""
+    local_metadata[ARCHITECTURE_KEY] = rbm.architecture()
+
+
+def _describe(value) -> str:
+    if isinstance(value, dict):
+        settings = ", ".join(f"{k}={v!r}" for k, v in value.items() if k != "type")
+        return f"{value['type']}({settings})"
+    return str(value)

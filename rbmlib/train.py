@@ -12,19 +12,24 @@ v_model comes from a sampler (``rbmlib.samplers``). An optional sparsity target 
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import sys
 import time
+import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
 from .estimators import reconstruction_error
 from .rbm import RBM
 from .samplers import CD
+from .units import Bernoulli, NReLU, SteppedSigmoid, Units
 
 SCHEDULES = ("constant", "linear")
 
@@ -35,7 +40,21 @@ class DivergenceError(RuntimeError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters of RBM training (names follow Hinton's practical guide)."""
+    """Hyper-parameters of RBM training (names follow Hinton's practical guide); invalid values raise ValueError.
+
+    Parameters
+    ----------
+    epochs, batch_size : int
+        Passes over the data, and examples per update (for a tensor or array given to ``Trainer.fit``).
+    learning_rate : float
+        ε; with ``learning_rate_schedule="linear"`` it falls as ε·(1 − epoch/epochs).
+    initial_momentum, final_momentum : float
+        μ before and from ``momentum_switch_epoch`` on.
+    weight_decay : float
+        λ, an L2 penalty on W only.
+    sparsity_target, sparsity_cost, sparsity_decay : float
+        t, κ and the decay of the running mean q of the hidden activities (guide §11); no penalty if t is None.
+    """
 
     epochs: int = 10
     batch_size: int = 100
@@ -94,6 +113,71 @@ def preset(name: str, **overrides) -> TrainConfig:
     return dataclasses.replace(PRESETS[name], **overrides)
 
 
+# inputs -----------------------------------------------------------------------------------------------------
+def _support(units: Units) -> tuple[float, float, str]:
+    """The interval a visible unit's values lie in, and the fix to name for data outside it."""
+    if isinstance(units, Bernoulli):  # binary values, or probabilities as in Hinton's guide §3.2
+        return 0.0, 1.0, ("scale the data into [0, 1] (e.g. x / 255 for 8-bit images, or scikit-learn's "
+                          "MinMaxScaler), or use Gaussian visible units for real-valued data")
+    if isinstance(units, (NReLU, SteppedSigmoid)):
+        return 0.0, math.inf, "shift the data to be non-negative, or use Gaussian visible units"
+    return -math.inf, math.inf, ""
+
+
+def as_rows(x, rbm: RBM, what: str = "data") -> torch.Tensor:
+    """``x`` as an (N, n_visible) tensor of the RBM's dtype on its device, checked for ``Trainer.fit``.
+
+    ``x``: a tensor (on the RBM's device), or a NumPy array or anything with ``__array__`` (moved to the device).
+    Images (N, H, W) or (N, C, H, W) are flattened. Floats are converted to the RBM's dtype (float64 data are
+    rounded to a float32 model's precision, the precision of its arithmetic); bool and integer data are converted
+    when every value is exact in that dtype (magnitudes up to 2^24 for float32), refused otherwise, as are complex data.
+    Refused too: no rows, NaN or ±inf, and values outside the visible units' support (Bernoulli: [0, 1]; NReLU and
+    stepped sigmoid: [0, ∞)). A tensor already of the RBM's dtype, 2-D and on its device is returned as it is.
+    """
+    weight = rbm.weight
+    if not isinstance(x, torch.Tensor):
+        if not hasattr(x, "__array__"):
+            raise TypeError(f"{what} is a {type(x).__name__}: pass a tensor, a NumPy array, or an iterable of "
+                            f"batches (e.g. a torch DataLoader; (x, y) batches are used as x)")
+        array = np.asarray(x)
+        if array.dtype.kind not in "biufc":
+            raise TypeError(f"{what} has dtype {array.dtype}: it must be numeric (bool, integer or float)")
+        x = torch.from_numpy(array if array.flags.writeable else array.copy()).to(weight.device)
+    if x.device != weight.device:
+        raise ValueError(f"{what} is on {x.device} but the RBM is on {weight.device}: move one of them "
+                         f"(x.to({str(weight.device)!r}) or rbm.to(...) before building the Trainer)")
+    if x.ndim < 2:
+        raise ValueError(f"{what} must have shape (N, {rbm.n_visible}) or be (N, ...) images, one example per row; "
+                         f"got shape {tuple(x.shape)} (a single example? add a batch dimension, x[None]; a Dataset? "
+                         f"batch it with torch.utils.data.DataLoader)")
+    shape, x = tuple(x.shape), x.flatten(1)
+    if x.shape[1] != rbm.n_visible:
+        raise ValueError(f"{what} must have shape (N, {rbm.n_visible}) or be images of {rbm.n_visible} pixels, "
+                         f"got shape {shape}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{what} has no rows")
+    if x.is_complex():
+        raise TypeError(f"{what} is {x.dtype}: complex values cannot be represented in {weight.dtype}")
+    converted = x.dtype != weight.dtype
+    if x.is_floating_point() or x.dtype == torch.bool:
+        x = x.to(weight.dtype)
+    low, high = torch.stack(torch.aminmax(x)).tolist()  # one fast pass; min and max propagate NaN
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"{what} contains NaN or infinite values"
+                         + (f" (once converted to {weight.dtype})" if converted else ""))
+    if not x.is_floating_point():  # integers: exact in the model's dtype up to 2^(mantissa bits + 1)
+        exact = 2 / torch.finfo(weight.dtype).eps
+        if max(-low, high) > exact:
+            raise ValueError(f"{what} is {x.dtype} with values in [{low}, {high}], not all exact in {weight.dtype} "
+                             f"(|x| <= {exact:.0f}): scale the data, or use a float64 model (rbm.double())")
+        x = x.to(weight.dtype)
+    lower, upper, fix = _support(rbm.visible)
+    if low < lower or high > upper:
+        raise ValueError(f"{rbm.visible!r} visible units take values in [{lower:g}, {upper:g}], but {what} range "
+                         f"over [{low:g}, {high:g}]: {fix}")
+    return x
+
+
 class Trainer:
     """Trains an ``RBM`` with a sampler and a ``TrainConfig``; resumable through ``state_dict``.
 
@@ -101,6 +185,19 @@ class Trainer:
     ``callbacks`` are called as ``callback(trainer, record)`` after every epoch. Learned/accumulated state:
     ``epoch_`` (epochs done) and ``history_`` (one dict per epoch: epoch, reconstruction_error, learning_rate,
     momentum, seconds).
+
+    Parameters
+    ----------
+    rbm : rbmlib.rbm.RBM
+        The model, updated in place. Convert it (``rbm.double()``, ``rbm.to(device)``) before building its Trainer.
+    config : TrainConfig
+        Hyper-parameters.
+    sampler : rbmlib.samplers.CD, optional
+        Negative phase: ``CD(k)`` (default ``CD(1)``), ``PCD(k)`` or ``FastPCD``.
+    generator : torch.Generator, optional
+        All the randomness of training (batch order, Gibbs sampling); default seeded with 0 on the RBM's device.
+    callbacks : sequence of callables
+        Called as ``callback(trainer, record)`` after every epoch.
     """
 
     def __init__(self, rbm: RBM, config: TrainConfig, sampler: CD | None = None,
@@ -173,27 +270,58 @@ class Trainer:
 
     # the loop -----------------------------------------------------------------------------------------------
     @torch.no_grad()
-    def fit(self, data: torch.Tensor, monitor: torch.Tensor | None = None, progress: bool = True) -> "Trainer":
-        """Train on the rows of ``data`` (float tensor, one example per row, on the RBM's device).
+    def fit(self, data, monitor=None, progress: bool = True) -> "Trainer":
+        """Train until ``config.epochs`` epochs are done.
 
-        ``monitor`` (default: the first 1,000 rows of ``data``) is used for the per-epoch reconstruction error.
+        Parameters
+        ----------
+        data : torch.Tensor, numpy.ndarray or iterable of batches
+            One example per row, (N, n_visible), or images (N, H, W) / (N, C, H, W), flattened; checked and
+            converted by :func:`as_rows` (dtype, device, the visible units' support). A tensor or array is
+            shuffled every epoch with ``generator`` and cut into batches of ``config.batch_size``. Any other
+            iterable (a ``torch.utils.data.DataLoader`` over any ``Dataset``) is streamed: its batches, or the
+            first element of (x, y) batches, are used in its order and size (``config.batch_size`` does not
+            apply; shuffle the loader), moved to the RBM's device, and the data set is never held in memory.
+        monitor : optional
+            Rows for the per-epoch reconstruction error in ``history_``; default: the first 1,000 rows of
+            ``data`` (of an iterable: the first 1,000 rows it yields).
+        progress : bool
+            Show a progress bar over the epochs.
+
+        Returns
+        -------
+        Trainer
+            ``self``, trained.
         """
-        if data.ndim != 2 or data.shape[1] != self.rbm.n_visible:
-            raise ValueError(f"data must have shape (N, {self.rbm.n_visible}), got {tuple(data.shape)}")
-        if data.shape[0] == 0:
-            raise ValueError("data has no rows")
-        if not torch.isfinite(torch.stack(torch.aminmax(data))).all():  # min/max propagate NaN; one fast pass
-            raise ValueError("data contains NaN or infinite values")
-        monitor = data[:1000] if monitor is None else monitor
+        weight, velocity = self.rbm.weight, self.velocity["weight"]
+        if (weight.dtype, weight.device) != (velocity.dtype, velocity.device):
+            raise RuntimeError(f"the RBM is now {weight.dtype} on {weight.device}, but this Trainer's momentum and "
+                               f"sampler state are {velocity.dtype} on {velocity.device}: convert the RBM "
+                               f"(rbm.double(), rbm.to(device)) before building its Trainer")
+        monitor = None if monitor is None else as_rows(monitor, self.rbm, "monitor")
+        if isinstance(data, torch.Tensor) or hasattr(data, "__array__"):
+            data = as_rows(data, self.rbm)
+            monitor = data[:1000] if monitor is None else monitor
+        elif not isinstance(data, Iterable):
+            raise TypeError(f"data is a {type(data).__name__}: pass a tensor, a NumPy array, or an iterable of "
+                            f"batches (wrap a Dataset in torch.utils.data.DataLoader(dataset, batch_size=..., "
+                            f"shuffle=True))")
+        elif isinstance(data, Iterator) and self.config.epochs - self.epoch_ > 1:
+            raise TypeError("data is a one-shot iterator but training has several epochs to go: pass an iterable "
+                            "that can be iterated again, such as a DataLoader or a list of batches")
+        first_rows = [] if monitor is None else None  # the monitor of a stream, gathered in its first epoch
         cfg = self.config
         epochs = range(self.epoch_, cfg.epochs)
         bar = tqdm(epochs, desc="RBM epochs", file=sys.stdout, disable=not progress, leave=True)
         for epoch in bar:
             start = time.perf_counter()
             lr, momentum = cfg.learning_rate_at(epoch), cfg.momentum_at(epoch)
-            order = torch.randperm(data.shape[0], generator=self.generator, device=self.generator.device)
-            for first in range(0, data.shape[0], cfg.batch_size):
-                self._step(data.index_select(0, order[first:first + cfg.batch_size].to(data.device)), lr, momentum)
+            batches = (self._shuffled_batches(data) if isinstance(data, torch.Tensor)
+                       else self._streamed_batches(data, first_rows))
+            for batch in batches:
+                self._step(batch, lr, momentum)
+            if first_rows is not None:
+                monitor, first_rows = torch.cat(first_rows), None
             self._check_parameters(lr)
             self.epoch_ = epoch + 1
             record = {"epoch": self.epoch_, "reconstruction_error": reconstruction_error(self.rbm, monitor),
@@ -204,6 +332,27 @@ class Trainer:
                 callback(self, record)
         return self
 
+    def _shuffled_batches(self, data: torch.Tensor):
+        """The rows of ``data`` in a random order drawn from ``generator``, ``config.batch_size`` at a time."""
+        order = torch.randperm(data.shape[0], generator=self.generator, device=self.generator.device)
+        for first in range(0, data.shape[0], self.config.batch_size):
+            yield data.index_select(0, order[first:first + self.config.batch_size].to(data.device))
+
+    def _streamed_batches(self, data: Iterable, first_rows: list | None):
+        """The batches of an iterable as checked rows; the first 1,000 rows also go to ``first_rows``."""
+        n_rows = 0
+        for batch in data:
+            x = batch[0] if isinstance(batch, (tuple, list)) else batch
+            if isinstance(x, torch.Tensor):
+                x = x.to(self.rbm.weight.device)
+            x = as_rows(x, self.rbm, "a batch of data")
+            if first_rows is not None and n_rows < 1000:
+                first_rows.append(x[:1000 - n_rows])
+            n_rows += x.shape[0]
+            yield x
+        if n_rows == 0:
+            raise ValueError("data has no rows (the iterable yielded no batches)")
+
     def _check_parameters(self, learning_rate: float) -> None:
         for name, p in self.rbm.named_parameters():
             if not torch.isfinite(p).all():
@@ -213,17 +362,37 @@ class Trainer:
 
     # save / resume ------------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
+        """What a resumed run needs: RBM (with its architecture), sampler, velocities, sparsity estimate,
+        generator, epoch, history and config. Save it with ``rbmlib.checkpoint.save_checkpoint``."""
         return {"rbm": self.rbm.state_dict(), "sampler": self.sampler.state_dict(),
                 "velocity": {k: v.clone() for k, v in self.velocity.items()},
                 "hidden_activity": self.hidden_activity.clone(), "generator": self.generator.get_state(),
                 "epoch": self.epoch_, "history": list(self.history_), "config": dataclasses.asdict(self.config)}
 
     def load_state_dict(self, state: dict) -> None:
+        """Resume from ``state_dict()``, all or nothing: every part is first loaded into a copy, so a failure leaves
+        this trainer as it was. A saved config that differs from this trainer's warns and this trainer's is kept
+        (``epochs`` may differ silently: a resumed run may be extended)."""
+        saved, mine = state.get("config", {}), dataclasses.asdict(self.config)
+        changed = [f"{k}={saved[k]!r} saved, {v!r} here" for k, v in mine.items()
+                   if k != "epochs" and k in saved and saved[k] != v]
+        copy.deepcopy(self.rbm).load_state_dict(state["rbm"])
+        copy.deepcopy(self.sampler).load_state_dict(state["sampler"])
+        tensors = dict(state["velocity"], hidden_activity=state["hidden_activity"])
+        expected = dict(self.velocity, hidden_activity=self.hidden_activity)
+        if tensors.keys() != expected.keys():
+            raise ValueError(f"saved velocities and sparsity estimate {sorted(tensors)}, expected {sorted(expected)}")
+        for name, value in tensors.items():
+            if value.shape != expected[name].shape:
+                raise ValueError(f"saved {name}: shape {tuple(value.shape)}, expected {tuple(expected[name].shape)}")
+        torch.Generator(self.generator.device).set_state(state["generator"])
+        if changed:
+            warnings.warn("this trainer's config differs from the saved one (" + "; ".join(changed) + "): "
+                          "training continues with this trainer's", stacklevel=2)
         self.rbm.load_state_dict(state["rbm"])
         self.sampler.load_state_dict(state["sampler"])
-        for name, value in state["velocity"].items():
-            self.velocity[name].copy_(value)
-        self.hidden_activity.copy_(state["hidden_activity"])
+        for name, value in tensors.items():
+            expected[name].copy_(value)
         self.generator.set_state(state["generator"])
         self.epoch_ = state["epoch"]
         self.history_ = list(state["history"])

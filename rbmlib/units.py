@@ -45,8 +45,12 @@ class Units:
     def log_partition(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def settings(self) -> dict:
+        """The constructor arguments that rebuild these units (saved with an RBM's state dict)."""
+        return {}
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.settings().items())})"
 
 
 class Bernoulli(Units):
@@ -128,8 +132,8 @@ class SteppedSigmoid(Units):
     def log_partition(self, x):
         return F.softplus(self._shifted(x)).sum(-1)
 
-    def __repr__(self) -> str:
-        return f"SteppedSigmoid(n_copies={self.n_copies})"
+    def settings(self) -> dict:
+        return {"n_copies": self.n_copies}
 
 
 class NReLU(Units):
@@ -173,5 +177,5 @@ class NReLU(Units):
     def log_partition(self, x):
         return self._reference.log_partition(x)
 
-    def __repr__(self) -> str:
-        return f"NReLU(noise_variance={self.noise_variance!r})"
+    def settings(self) -> dict:
+        return {"noise_variance": self.noise_variance, "n_copies": self._reference.n_copies}

@@ -60,3 +60,13 @@ def test_notebook_is_stored_executed_and_clean(path):
     for out in (o for c in code for o in c.get("outputs", [])):
         data = out.get("data", {})
         assert "image/svg+xml" not in data, "SVG figures change on every run and break nbval: use PNG"
+
+
+def test_pyproject_pins_the_torch_pair_of_requirements():
+    """A pip-installed rbmlib must get the torch/torchvision pair the book is checked with (another pair breaks
+    torchvision's operators)."""
+    import tomllib
+
+    pins = dict(re.findall(r"^(torch|torchvision)==(\S+)", (ROOT / "requirements.txt").read_text(), re.M))
+    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {f"{k}=={v}" for k, v in pins.items()} <= set(deps) and len(pins) == 2

@@ -6,9 +6,9 @@ Looked for under ``<root>/cifar10/``, in this order:
    data), read by ``torchvision.datasets.CIFAR10``: variant ``"CIFAR-10"``. With ``download=True`` the archive is
    fetched when neither is there.
 2. ``cifar-10-images.zip`` (``{train,test}/<class>/NNNN.jpg``, 32×32 RGB JPEG at quality 75): decoded straight from
-   the zip with PIL, in a fixed order (class in canonical order, then file name), and cached as ``.npz`` keyed by the
-   zip's md5: variant ``"CIFAR-10 (JPEG q75 copy)"``. Its pixels differ from the originals by the JPEG error, and
-   the order within a split is not the batches' order.
+   the zip with PIL, in a fixed order (class in canonical order, then file name), and cached as a checksummed
+   ``.npz`` keyed by the zip's md5: variant ``"CIFAR-10 (JPEG q75 copy)"``. Its pixels differ from the originals by
+   the JPEG error, and the order within a split is not the batches' order.
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from torchvision.datasets import VisionDataset
 from torchvision.datasets.utils import extract_archive
 
 from .files import (
-    CorruptDataError, MissingDataError, atomic_path, cache_dir, checked_file, data_root, find_file, missing_message,
+    CorruptDataError, MissingDataError, build_once, cache_dir, cached_arrays, checked_file, data_root, find_file,
+    missing_message,
 )
 
 DATASET = "cifar10"
@@ -44,10 +45,7 @@ def _canonical_root(root: Path, download: bool) -> Path | None:
         return None
     archive = checked_file(root, DATASET, ARCHIVE_NAME, ARCHIVE_MD5, [_TorchvisionCIFAR10.url], download)
     unpacked = cache_dir(DATASET) / f"python-{ARCHIVE_MD5}"
-    if not unpacked.exists():
-        with atomic_path(unpacked) as tmp:
-            extract_archive(str(archive), str(tmp))
-    return unpacked
+    return build_once(unpacked, lambda tmp: extract_archive(str(archive), str(tmp)))
 
 
 def decode_jpeg_zip(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -78,14 +76,9 @@ def decode_jpeg_zip(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 def _jpeg_copy(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """The JPEG copy's split, decoded once and then read from the cache (keyed by the zip's md5)."""
     path = checked_file(root, DATASET, ZIP_NAME, ZIP_MD5)
-    cached = cache_dir(DATASET) / f"jpeg-{ZIP_MD5}-{split}.npz"
-    if not cached.exists():
-        images, labels = decode_jpeg_zip(path, split)
-        with atomic_path(cached) as tmp:
-            with open(tmp, "wb") as f:
-                np.savez(f, images=images, labels=labels)
-    with np.load(cached) as arrays:
-        return arrays["images"], arrays["labels"]
+    arrays = cached_arrays(cache_dir(DATASET) / f"jpeg-{ZIP_MD5}-{split}.npz",
+                           lambda: dict(zip(("images", "labels"), decode_jpeg_zip(path, split))))
+    return arrays["images"], arrays["labels"]
 
 
 class CIFAR10(VisionDataset):
@@ -106,7 +99,10 @@ class CIFAR10(VisionDataset):
             try:
                 batches = _TorchvisionCIFAR10(str(canonical), train=train)
             except RuntimeError as error:
-                raise CorruptDataError(f"{canonical / BATCHES_FOLDER}: {error}") from error
+                remedy = "" if canonical.is_relative_to(root) else (
+                    f" It was unpacked into the cache from the md5-checked archive: delete {canonical} and it is "
+                    "unpacked again.")
+                raise CorruptDataError(f"{canonical / BATCHES_FOLDER}: {error}{remedy}") from error
             self.data, self.targets, self.variant = batches.data, list(batches.targets), CANONICAL_VARIANT
         elif find_file(root, DATASET, ZIP_NAME) is not None:
             images, labels = _jpeg_copy(root, "train" if train else "test")

@@ -25,7 +25,8 @@ from torchvision.datasets.lfw import _LFW
 from torchvision.datasets.utils import extract_archive
 
 from .files import (
-    CorruptDataError, MissingDataError, atomic_path, cache_dir, checked_file, data_root, find_file, missing_message,
+    CorruptDataError, MissingDataError, build_once, cache_dir, cached_arrays, checked_file, data_root, find_file,
+    missing_message,
 )
 
 DATASET = "lfw"
@@ -89,10 +90,7 @@ def image_folder(root: Path, image_set: str, download: bool) -> Path:
         ))
     archive = checked_file(root, DATASET, archive_name, md5, [URL_PREFIX + archive_name], download)
     unpacked = cache_dir(DATASET) / f"{image_set}-{md5}"
-    if not unpacked.exists():
-        with atomic_path(unpacked) as tmp:
-            extract_archive(str(archive), str(tmp))
-    return unpacked / folder
+    return build_once(unpacked, lambda tmp: extract_archive(str(archive), str(tmp))) / folder
 
 
 def preprocess(path: Path, size: int) -> np.ndarray:
@@ -143,13 +141,10 @@ class LFWVerification:
                 raise MissingDataError(f"LFW image {name} used by the View {view} pairs is missing from {folder}"
                                        ) from None
             stamp.update(f"{name} {info.st_size} {info.st_mtime_ns}\n".encode())
-        cached = cache_dir(DATASET) / f"{image_set}-{protocol_md5}-{size}-{stamp.hexdigest()}.npy"
-        if not cached.exists():
-            pixels = np.stack([preprocess(folder / name, size) for name in self.image_names])
-            with atomic_path(cached) as tmp:
-                with open(tmp, "wb") as f:
-                    np.save(f, pixels)
-        self.images = torch.from_numpy(np.load(cached)).float().div_(255)
+        cached = cache_dir(DATASET) / f"{image_set}-{protocol_md5}-{size}-{stamp.hexdigest()}.npz"
+        pixels = cached_arrays(cached, lambda: {"images": np.stack([preprocess(folder / name, size)
+                                                                   for name in self.image_names])})["images"]
+        self.images = torch.from_numpy(pixels).float().div_(255)
 
     def _check(self, fold: int) -> None:
         if not 0 <= fold < self.n_folds:

@@ -1,14 +1,13 @@
-"""MNIST (LeCun et al. 1998): the four canonical idx files under ``<root>/mnist/``, md5-checked, decoded by torchvision.
+"""MNIST (LeCun et al. 1998): the four canonical idx files under ``<root>/mnist/``, md5-checked, then decoded.
 
-The ``.gz`` files are decompressed once into the cache (keyed by their md5); the idx header of the result is checked
-(magic number, dimensions, file size) before torchvision's idx parser reads it.
+The ``.gz`` files are decompressed in memory on every load (a fraction of a second), so no decoded copy exists that
+could go stale or be altered; the idx header (magic number, dimensions, size) is checked before the data are read.
 """
 from __future__ import annotations
 
 import gzip
 import math
 import os
-import shutil
 import struct
 import zlib
 from pathlib import Path
@@ -16,9 +15,8 @@ from pathlib import Path
 import torch
 from torchvision.datasets import MNIST as _TorchvisionMNIST
 from torchvision.datasets import VisionDataset
-from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
 
-from .files import CorruptDataError, atomic_path, cache_dir, checked_file, data_root
+from .files import CorruptDataError, checked_file, data_root
 
 DATASET = "mnist"
 MD5 = dict(_TorchvisionMNIST.resources)  # canonical file name -> md5 (the values published with MNIST)
@@ -28,44 +26,38 @@ IMAGE_SHAPE = (28, 28)
 
 
 def read_idx(path: str | os.PathLike, magic: int, item_shape: tuple[int, ...]) -> torch.Tensor:
-    """Decode an uncompressed uint8 idx file whose items have ``item_shape``, after checking its header.
+    """Decode a uint8 idx file (``.gz`` or not) whose items have ``item_shape``, after checking its header.
 
     Header: big-endian int32 magic, then one int32 per dimension (count first); the data follow, one byte each.
     """
     path = Path(path)
+    compressed = path.suffix == ".gz"
+    try:
+        with (gzip.open if compressed else open)(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as error:
+        raise CorruptDataError(f"{path} cannot be {'decompressed' if compressed else 'read'}: {error}") from error
     n_dims = 1 + len(item_shape)
     header_size = 4 * (1 + n_dims)
-    with open(path, "rb") as f:
-        header = f.read(header_size)
-    if len(header) < header_size:
-        raise CorruptDataError(f"{path} is truncated: {len(header)} bytes, shorter than its idx header")
-    found_magic, count, *shape = struct.unpack(f">{1 + n_dims}I", header)
+    if len(raw) < header_size:
+        raise CorruptDataError(f"{path} is truncated: {len(raw)} bytes, shorter than its idx header")
+    found_magic, count, *shape = struct.unpack_from(f">{1 + n_dims}I", raw)
     if found_magic != magic:
         raise CorruptDataError(f"{path} is not the idx file expected: magic {found_magic}, expected {magic}")
     if tuple(shape) != item_shape:
         raise CorruptDataError(f"{path}: items of shape {tuple(shape)}, expected {item_shape}")
     expected_size = header_size + count * math.prod(item_shape)
-    if path.stat().st_size != expected_size:
+    if len(raw) != expected_size:
         raise CorruptDataError(
-            f"{path} is truncated or padded: {path.stat().st_size} bytes, its header ({count} items of shape "
+            f"{path} is truncated or padded: {len(raw)} bytes, its header ({count} items of shape "
             f"{item_shape}) needs {expected_size}"
         )
-    return read_sn3_pascalvincent_tensor(str(path))
+    return torch.frombuffer(bytearray(raw), dtype=torch.uint8, offset=header_size).view(count, *item_shape)
 
 
-def _decompressed(root: Path, name: str, download: bool) -> Path:
-    """The decompressed copy of the canonical ``name`` (.gz) in the cache, keyed by the .gz's md5."""
-    md5 = MD5[name]
-    source = checked_file(root, DATASET, name, md5, [mirror + name for mirror in MIRRORS], download)
-    dest = cache_dir(DATASET) / f"{name.removesuffix('.gz')}-{md5}"
-    if not dest.exists():
-        with atomic_path(dest) as tmp:
-            try:
-                with gzip.open(source) as compressed, open(tmp, "wb") as out:
-                    shutil.copyfileobj(compressed, out)
-            except (OSError, EOFError, zlib.error) as error:
-                raise CorruptDataError(f"{source} cannot be decompressed: {error}") from error
-    return dest
+def _source(root: Path, name: str, download: bool) -> Path:
+    """The md5-checked canonical ``name`` (.gz), downloaded first if absent and allowed."""
+    return checked_file(root, DATASET, name, MD5[name], [mirror + name for mirror in MIRRORS], download)
 
 
 class MNIST(VisionDataset):
@@ -82,8 +74,8 @@ class MNIST(VisionDataset):
         super().__init__(str(root), transform=transform, target_transform=target_transform)
         self.train = train
         prefix = "train" if train else "t10k"
-        self.data = read_idx(_decompressed(root, f"{prefix}-images-idx3-ubyte.gz", download), IMAGE_MAGIC, IMAGE_SHAPE)
-        self.targets = read_idx(_decompressed(root, f"{prefix}-labels-idx1-ubyte.gz", download), LABEL_MAGIC, ()).long()
+        self.data = read_idx(_source(root, f"{prefix}-images-idx3-ubyte.gz", download), IMAGE_MAGIC, IMAGE_SHAPE)
+        self.targets = read_idx(_source(root, f"{prefix}-labels-idx1-ubyte.gz", download), LABEL_MAGIC, ()).long()
         if len(self.data) != len(self.targets):
             raise CorruptDataError(f"MNIST {prefix}: {len(self.data)} images but {len(self.targets)} labels")
 
@@ -92,6 +84,21 @@ class MNIST(VisionDataset):
 
 
 def load_mnist(train: bool = True, root=None, download: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST as ``(X, y)``: X float32 (N, 784) = pixel / 255 in [0, 1], y int64 (N,)."""
+    """MNIST as ``(X, y)``: X float32 (N, 784) = pixel / 255 in [0, 1], y int64 (N,).
+
+    Parameters
+    ----------
+    train : bool
+        The 60,000 training images (True) or the 10,000 test images.
+    root : str or path, optional
+        Data root; default ``$RBMBOOK_DATA``, else ``~/.cache/rbmbook`` (see ``rbmlib.data.files``).
+    download : bool
+        Fetch missing files from the canonical mirrors.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        X of shape (N, 784), float32 in [0, 1], and the labels y of shape (N,), int64.
+    """
     dataset = MNIST(root, train=train, download=download)
     return dataset.data.reshape(len(dataset), -1).float() / 255, dataset.targets

@@ -12,8 +12,8 @@ max(ndim, 3) int32 dimensions (unused ones are 1), then the data, little-endian,
 
 No md5 of the NORB files is known here, so the header and size of each file are validated instead. Images are
 downsampled to 2×32×32 (bilinear, antialiased) as Nair & Hinton (2010) did; standardisation is left to the caller
-(``Standardiser(per_pixel_std=False)`` is their recipe). Downsampled arrays are cached, keyed by the files' sizes and
-modification times.
+(``Standardiser(per_pixel_std=False)`` is their recipe). Downsampled arrays are cached (checksummed ``.npz``), keyed
+by the files' sizes and modification times.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ import torch
 import torchvision.transforms.functional as TF
 
 from .cifar10 import load_cifar10
-from .files import CorruptDataError, MissingDataError, atomic_path, cache_dir, data_root, missing_message
+from .files import CorruptDataError, MissingDataError, cache_dir, cached_arrays, data_root, missing_message
 
 DATASET = "norb"
 MAGIC_DTYPES = {0x1E3D4C55: "<u1", 0x1E3D4C54: "<i4", 0x1E3D4C51: "<f4", 0x1E3D4C53: "<f8", 0x1E3D4C56: "<i2"}
@@ -101,14 +101,9 @@ def load_norb(kind: str = "jittered-cluttered", train: bool = True, root=None, s
                     root, DATASET, f"{stem}-{part}.mat", "NORB cannot be downloaded automatically: copy the "
                     "published files (cs.nyu.edu/~ylclab/data/norb-v1.0 or norb-v1.0-small) there."))
         stamp = hashlib.md5(" ".join(f"{p.name} {p.stat().st_size} {p.stat().st_mtime_ns}" for p in files).encode())
-        cached = cache_dir(DATASET) / f"{stem}-{size}-{stamp.hexdigest()}.npz"
-        if not cached.exists():
-            images, labels = read_norb_chunk(*files, size=size)
-            with atomic_path(cached) as tmp:
-                with open(tmp, "wb") as f:
-                    np.savez(f, images=images, labels=labels)
-        with np.load(cached) as arrays:
-            chunks.append((arrays["images"], arrays["labels"]))
+        arrays = cached_arrays(cache_dir(DATASET) / f"{stem}-{size}-{stamp.hexdigest()}.npz",
+                               lambda: dict(zip(("images", "labels"), read_norb_chunk(*files, size=size))))
+        chunks.append((arrays["images"], arrays["labels"]))
     X = torch.from_numpy(np.concatenate([images for images, _ in chunks])).float().div_(255)
     y = torch.from_numpy(np.concatenate([labels for _, labels in chunks]))
     return X, y, f"{title}, stereo 2×{size}×{size}"
