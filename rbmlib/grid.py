@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import os
+import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -52,7 +53,7 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
         memory = joblib.Memory(cache_dir("grid", cache), verbose=0)
         call = memory.cache(_call, ignore=["fn"])
         version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]
-    bar = tqdm(total=len(cells), desc=desc, disable=not progress, leave=False)
+    bar = tqdm(total=len(cells), desc=desc, file=sys.stdout, disable=not progress, leave=False)
     try:
         if scheduler is None and n_jobs == 1:
             results = []

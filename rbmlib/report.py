@@ -228,6 +228,17 @@ def _without_machine_paths(text: str) -> str:
     return text.replace(str(Path.home()), "~")
 
 
+def _finite_or_none(value):
+    """``value`` with every NaN or ±inf float replaced by None, so that results files are strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_none(v) for v in value]
+    return value
+
+
 def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[Verdict] = (), title: str = "",
                  seeds=None, wall_time_s=None, directory: Path | str | None = None) -> Path:
     """Write ``{directory}/{name}.{profile}.json`` atomically: results, verdicts (with their raw inputs) and
@@ -238,7 +249,8 @@ def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[V
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"name": name, "title": title or name, "profile": profile, "results": results,
                "verdicts": [v.to_json() for v in verdicts], "provenance": provenance(seeds, wall_time_s)}
-    atomic_write_text(path, _without_machine_paths(json.dumps(payload, indent=2, sort_keys=True)) + "\n")
+    text = json.dumps(_finite_or_none(payload), indent=2, sort_keys=True, allow_nan=False)
+    atomic_write_text(path, _without_machine_paths(text) + "\n")
     return path
 
 

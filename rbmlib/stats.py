@@ -8,6 +8,8 @@ decided"):
   favouring A of the n untied pairs) **and** the mean effect reaches the minimum effect stated before the run; not
   reproduced if the sign test is significant the other way; otherwise inconclusive. The sign test needs n ≥ 5
   untied pairs to reach 0.05 at all (½⁵ = 0.031).
+- ``beats_bounded``: "A beats B" when each seed's value is only known to lie in an interval (a log-probability
+  between its reverse- and forward-AIS estimates): a pair counts for A only if A's interval lies wholly above B's.
 - ``not_worse``: "A is not worse than B by more than a margin", only where the paper itself claims it: the sign
   test of d_i + margin > 0; not reproduced if d_i + margin < 0 is significant.
 - ``reaches``: "our value is within a tolerance of the paper's", for **verified** paper numbers only
@@ -188,6 +190,50 @@ def _undecided(d, p, n, mean, min_effect, alpha, scale, digits, unit) -> str:
     return why + more
 
 
+def beats_bounded(a_low: Sequence[float], a_high: Sequence[float], b_low: Sequence[float],
+                  b_high: Sequence[float], *, min_effect: float, digits: int = 2, unit: str = "",
+                  alpha: float = ALPHA) -> Decision:
+    """"A beats B" (higher is better) when each seed's value is known only to lie in an interval [low, high], e.g.
+    a test log-probability between its reverse-AIS and forward-AIS estimates.
+
+    Pair i favours A only if A's interval lies wholly above B's (a_low − b_high > 0), and B only if wholly below;
+    overlapping pairs favour neither but still count in n. Reproduced if P[Binomial(n, ½) ≥ k_A] ≤ α and the
+    mean of the conservative effects a_low − b_high reaches ``min_effect``; not reproduced if
+    P[Binomial(n, ½) ≥ k_B] ≤ α; otherwise inconclusive.
+    """
+    if not min_effect > 0:
+        raise ValueError(f"min_effect must be > 0, got {min_effect}")
+    columns = [_floats(c, name) for c, name in ((a_low, "a_low"), (a_high, "a_high"), (b_low, "b_low"),
+                                                 (b_high, "b_high"))]
+    if len({len(c) for c in columns}) != 1:
+        raise ValueError(f"paired intervals need equal lengths, got {[len(c) for c in columns]}")
+    al, ah, bl, bh = columns
+    if any(lo > hi for lo, hi in [*zip(al, ah), *zip(bl, bh)]):
+        raise ValueError("every interval needs low <= high")
+    n = len(al)
+    worst = [x - y for x, y in zip(al, bh)]  # the effect if A sits at its bottom and B at its top
+    best = [x - y for x, y in zip(ah, bl)]
+    k_a, k_b = sum(w > 0 for w in worst), sum(b < 0 for b in best)
+    p_a, p_b = _binomial_tail(n, k_a), _binomial_tail(n, k_b)
+    rule = (f"paired sign test over seeds on interval estimates (a pair counts for A only if A's interval lies "
+            f"wholly above B's), one-sided α = {alpha:g}, and conservative mean effect ≥ {min_effect:.{digits}f}{unit}")
+    evidence = (f"effect between {format_mean_se(worst, 1.0, digits, unit)} and "
+                f"{format_mean_se(best, 1.0, digits, unit)}; A above B in {k_a}, below in {k_b}, overlapping in "
+                f"{n - k_a - k_b} of {n} pairs, p = {p_a:.3f}")
+    if p_a <= alpha and math.fsum(worst) / n >= min_effect:
+        return Decision(Outcome.REPRODUCED, evidence, rule)
+    if p_b <= alpha:
+        return Decision(Outcome.NOT_REPRODUCED, evidence, rule, "B's interval lies above A's in significantly many pairs")
+    if n < 5:
+        why = f"{n} pairs cannot reach α = {alpha:g} with a sign test (it needs ≥ 5)"
+    elif n - k_a - k_b:
+        why = (f"the intervals overlap in {n - k_a - k_b} of {n} pairs: tighter estimates (a longer AIS schedule, more "
+               "runs, longer chains) are needed before more seeds can decide")
+    else:
+        why = f"p = {p_a:.3f} > {alpha:g}"
+    return Decision(Outcome.INCONCLUSIVE, evidence, rule, why)
+
+
 def not_worse(a: Sequence[float], b: Sequence[float], *, margin: float, lower_is_better: bool = True,
               scale: float = 1.0, digits: int = 2, unit: str = "", alpha: float = ALPHA) -> Decision:
     """"A is not worse than B by more than ``margin``" (non-inferiority), for claims the paper makes in that form."""
@@ -257,7 +303,7 @@ def not_testable(reason: str) -> Decision:
     return Decision(Outcome.NOT_TESTABLE, "—", "—", reason)
 
 
-RULES = {f.__name__: f for f in (beats, not_worse, reaches, at_least, at_most, within, not_testable)}
+RULES = {f.__name__: f for f in (beats, beats_bounded, not_worse, reaches, at_least, at_most, within, not_testable)}
 
 
 def decide(rule: str, inputs: dict) -> Decision:

@@ -62,12 +62,14 @@ def test_verdict_and_check_tables_split_claims_from_checks():
 def test_results_round_trip_status_and_profile_tables(tmp_path, monkeypatch):
     monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "my-cache"))
     verdicts = _verdicts()
-    path = report.save_results("demo", "ci", {"x": 1, "where": str(tmp_path / "my-cache" / "norb")},
+    path = report.save_results("demo", "ci", {"x": 1, "where": str(tmp_path / "my-cache" / "norb"),
+                                              "band": [float("-inf"), 1.5, float("nan")]},
                                verdicts=verdicts, title="Demo 2024", seeds=[0], wall_time_s=1.23,
                                directory=tmp_path)
     saved = json.loads(path.read_text())
     assert path.name == "demo.ci.json" and saved["results"]["x"] == 1
     assert saved["results"]["where"] == "$RBMBOOK_CACHE/norb"  # no machine path in a results file
+    assert saved["results"]["band"] == [None, 1.5, None]  # strict JSON: no NaN or Infinity
     assert saved["provenance"]["seeds"] == [0] and saved["provenance"]["wall_time_s"] == 1.2
     assert saved["provenance"]["rbmlib"] and "uncommitted_changes" in saved["provenance"]
     assert saved["verdicts"][0]["outcome"] == "reproduced" and saved["verdicts"][0]["inputs"]["b"] == [0.2] * 5

@@ -108,3 +108,19 @@ def test_decide_recomputes_by_rule_name():
     assert stats.decide("beats", dict(A_BETTER, min_effect=0.05)) == stats.beats(**A_BETTER, min_effect=0.05)
     with pytest.raises(ValueError, match="unknown rule"):
         stats.decide("majority", {})
+
+
+def test_beats_bounded_credits_a_pair_only_when_the_intervals_separate():
+    low, high = [0.0] * 5, [1.0] * 5
+    above = stats.beats_bounded([2.0] * 5, [3.0] * 5, low, high, min_effect=0.5)
+    assert above.outcome is Outcome.REPRODUCED and "A above B in 5, below in 0" in above.evidence
+    below = stats.beats_bounded(low, high, [2.0] * 5, [3.0] * 5, min_effect=0.5)
+    assert below.outcome is Outcome.NOT_REPRODUCED
+    # point estimates favour A in every pair, but the intervals overlap: no pair can be credited
+    overlap = stats.beats_bounded([0.5] * 5, [5.0] * 5, [-5.0] * 5, [0.6] * 5, min_effect=0.01)
+    assert overlap.outcome is Outcome.INCONCLUSIVE and "overlap in 5 of 5" in overlap.reason
+    assert stats.beats_bounded([2.0] * 5, [3.0] * 5, low, high, min_effect=1.5).outcome is Outcome.INCONCLUSIVE
+    with pytest.raises(ValueError, match="low <= high"):
+        stats.beats_bounded([1.0] * 5, [0.0] * 5, low, high, min_effect=0.5)
+    assert stats.decide("beats_bounded", dict(a_low=[2.0] * 5, a_high=[3.0] * 5, b_low=low, b_high=high,
+                                              min_effect=0.5)).outcome is Outcome.REPRODUCED

@@ -1,0 +1,356 @@
+"""An independent mutation set, written without reading tests/ (only run.py's Mutation format)."""
+from run import Mutation  # noqa  (run.py imports this list)
+
+MUTATIONS = [
+    # ------------------------------------------------------------------------------------------------ unit types
+    # unit types / sampling noise: Gaussian visibles drawn with std 0.5 instead of 1 (wrong conditional variance)
+    Mutation("Gaussian units sample with noise std 0.5 instead of 1", "rbmlib/units.py",
+             "return x + torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)",
+             "return x + 0.5 * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)"),
+    # unit types / energy: ψ(s) = s² instead of s²/2 changes the energy and free energy of Gaussian visibles
+    Mutation("Gaussian potential s² instead of s²/2", "rbmlib/units.py",
+             "return 0.5 * s * s",
+             "return s * s"),
+    # unit types / means: stepped sigmoid bias offsets 1, 2, 3 … instead of 0.5, 1.5, 2.5 … (mean and log Z shift)
+    Mutation("stepped sigmoid offsets start at 1 instead of 0.5", "rbmlib/units.py",
+             "torch.arange(self.n_copies, device=x.device, dtype=x.dtype) + 0.5",
+             "torch.arange(self.n_copies, device=x.device, dtype=x.dtype) + 1.0"),
+    # unit types / sampling noise: the default 'sigmoid' noise variance becomes unit variance (and vice versa)
+    Mutation("NReLU noise-variance options swapped (default gets unit variance)", "rbmlib/units.py",
+             'return torch.sigmoid(x) if self.noise_variance == "sigmoid" else torch.ones_like(x)',
+             'return torch.ones_like(x) if self.noise_variance == "sigmoid" else torch.sigmoid(x)'),
+    # unit types / means: positive-phase 'sample' of Bernoulli hiddens returned as probabilities (CD starts from p)
+    Mutation("Bernoulli mean_and_sample returns the probability as the sample", "rbmlib/units.py",
+             "return p, self._draw(p, generator)",
+             "return p, p"),
+
+    # ------------------------------------------------------------------------------------------------ RBM energies
+    # free energy: hidden-bias term of F_h(h) with the wrong sign (breaks exact log Z via hiddens, Gaussian-visible RBMs)
+    Mutation("F_h(h) with the hidden-bias term's sign flipped", "rbmlib/rbm.py",
+             "return (-(h @ self.hidden_bias) + self.hidden.potential(h).sum(-1)",
+             "return ((h @ self.hidden_bias) + self.hidden.potential(h).sum(-1)"),
+    # energy: interaction term +vᵀWh instead of −vᵀWh
+    Mutation("energy with the interaction term's sign flipped", "rbmlib/rbm.py",
+             "- ((v @ self.weight) * h).sum(-1))",
+             "+ ((v @ self.weight) * h).sum(-1))"),
+    # free energy: visible potential Σψ_v(v) dropped (only 0 for binary units; wrong for Gaussian visibles)
+    Mutation("free energy drops the visible units' potential Σψ(v)", "rbmlib/rbm.py",
+             "return (-(v @ self.visible_bias) + self.visible.potential(v).sum(-1)\n"
+             "                - self.hidden.log_partition(self.hidden_input(v)).sum(-1))",
+             "return (-(v @ self.visible_bias)\n"
+             "                - self.hidden.log_partition(self.hidden_input(v)).sum(-1))"),
+
+    # ------------------------------------------------------------------------------------------------ samplers
+    # persistent state: PCD ignores n_chains and always keeps one chain per row of the first batch
+    Mutation("PCD ignores n_chains", "rbmlib/samplers.py",
+             "n = self.n_chains or v_data.shape[0]",
+             "n = v_data.shape[0]"),
+    # fast PCD: chains run on θ instead of θ + θ_fast (fast weights have no effect on sampling)
+    Mutation("fast PCD chains run on the slow weights only", "rbmlib/samplers.py",
+             "v = self._visible(chain_rbm, chain_rbm.sample_hidden(v, generator), generator)",
+             "v = self._visible(rbm, rbm.sample_hidden(v, generator), generator)"),
+    # fast PCD: fast weights never decay (θ_fast accumulates all gradients)
+    Mutation("fast PCD fast weights do not decay", "rbmlib/samplers.py",
+             "self.fast[name].mul_(self.fast_decay).add_(g, alpha=self.fast_learning_rate)",
+             "self.fast[name].add_(g, alpha=self.fast_learning_rate)"),
+    # fast PCD: fast weights follow −ĝ (repel the chains the wrong way)
+    Mutation("fast PCD fast weights follow the negated gradient", "rbmlib/samplers.py",
+             "self.fast[name].mul_(self.fast_decay).add_(g, alpha=self.fast_learning_rate)",
+             "self.fast[name].mul_(self.fast_decay).add_(g, alpha=-self.fast_learning_rate)"),
+    # CD-k off by one: k inner sweeps plus the final reconstruction = k+1 steps
+    Mutation("CD-k runs k+1 Gibbs steps", "rbmlib/samplers.py",
+             "for _ in range(self.k - 1):",
+             "for _ in range(self.k):"),
+
+    # ------------------------------------------------------------------------------------------------ training
+    # schedule off-by-one: linear learning rate already lowered in epoch 0 and 0 in the last epoch
+    Mutation("linear learning-rate schedule off by one epoch", "rbmlib/train.py",
+             "return self.learning_rate * (1.0 - epoch / self.epochs)",
+             "return self.learning_rate * (1.0 - (epoch + 1) / self.epochs)"),
+    # schedule off-by-one: momentum switches one epoch late
+    Mutation("momentum switches one epoch late", "rbmlib/train.py",
+             "return self.initial_momentum if epoch < self.momentum_switch_epoch else self.final_momentum",
+             "return self.initial_momentum if epoch <= self.momentum_switch_epoch else self.final_momentum"),
+    # state across epochs / resume: a resumed fit restarts epoch numbering (schedules and epoch_ wrong)
+    Mutation("resumed fit restarts its epoch count at 0", "rbmlib/train.py",
+             "epochs = range(self.epoch_, cfg.epochs)",
+             "epochs = range(cfg.epochs - self.epoch_)"),
+    # update maths: hidden-bias gradient sign flipped
+    Mutation("hidden-bias gradient with its sign flipped", "rbmlib/train.py",
+             'grads["hidden_bias"] = h_data.mean(0) - h_model.mean(0)',
+             'grads["hidden_bias"] = h_model.mean(0) - h_data.mean(0)'),
+    # update maths: visible-bias gradient summed over the batch, not averaged (n times too large)
+    Mutation("visible-bias gradient not divided by the batch size", "rbmlib/train.py",
+             'grads = {"visible_bias": v_data.mean(0) - v_model.mean(0)}',
+             'grads = {"visible_bias": v_data.sum(0) - v_model.sum(0)}'),
+    # sparsity: penalty added to the hidden-bias gradient instead of subtracted (pushes q away from t)
+    Mutation("sparsity penalty on hidden biases with the wrong sign", "rbmlib/train.py",
+             'grads["hidden_bias"].sub_(penalty)',
+             'grads["hidden_bias"].add_(penalty)'),
+    # sparsity: weight-gradient sparsity term with the wrong sign (CD path)
+    Mutation("sparsity term in the weight step with the wrong sign", "rbmlib/train.py",
+             "step.addr_(v_data.mean(0), penalty, alpha=-learning_rate)",
+             "step.addr_(v_data.mean(0), penalty, alpha=learning_rate)"),
+    # sparsity: fast-PCD path forgets the sparsity term in ĝ_W (weights and fast weights miss it)
+    Mutation("fast-PCD path omits the sparsity term from the weight gradient", "rbmlib/train.py",
+             '            if penalty is not None:\n'
+             '                grads["weight"].addr_(v_data.mean(0), penalty, alpha=-1.0)\n',
+             ''),
+    # weight decay: added with the wrong sign in the momentum path (weights grow)
+    Mutation("weight decay with the wrong sign (momentum path)", "rbmlib/train.py",
+             "step.add_(weight, alpha=-learning_rate * cfg.weight_decay)",
+             "step.add_(weight, alpha=learning_rate * cfg.weight_decay)"),
+    # update maths: fast-PCD path's ĝ_W not divided by n (weights step n times too far)
+    Mutation("fast-PCD path's weight gradient not divided by n", "rbmlib/train.py",
+             ".addmm_(v_model.t(), h_model, alpha=-1.0).div_(n)",
+             ".addmm_(v_model.t(), h_model, alpha=-1.0)"),
+    # shuffling: the random order is drawn but batches are taken in data order
+    Mutation("RBM batches taken in data order (permutation unused)", "rbmlib/train.py",
+             "yield data.index_select(0, order[first:first + self.config.batch_size].to(data.device))",
+             "yield data[first:first + self.config.batch_size]"),
+    # resume: generator state not restored (a resumed run draws other batches/samples than an uninterrupted one)
+    Mutation("resume does not restore the generator state", "rbmlib/train.py",
+             'self.generator.set_state(state["generator"])',
+             "self.generator.get_state()"),
+    # resume: saved velocities alias the live ones (a checkpoint changes as training continues)
+    Mutation("state_dict velocities not copied", "rbmlib/train.py",
+             '"velocity": {k: v.clone() for k, v in self.velocity.items()}',
+             '"velocity": {k: v for k, v in self.velocity.items()}'),
+    # divergence check: NaN parameters pass (only an all-inf parameter is caught)
+    Mutation("parameter divergence check misses NaN", "rbmlib/train.py",
+             "if not torch.isfinite(p).all():",
+             "if torch.isinf(p).all():"),
+
+    # ------------------------------------------------------------------------------------------------ estimators
+    # estimators: PLL uses softplus(delta) instead of softplus(−delta): log p(v_i | v_−i) of the flipped bit
+    Mutation("pseudo-likelihood scores the flipped bit", "rbmlib/estimators.py",
+             "total -= torch.nn.functional.softplus(-delta).sum(1)",
+             "total -= torch.nn.functional.softplus(delta).sum(1)"),
+    # estimators: PLL with n_bits not rescaled to the all-bits sum
+    Mutation("pseudo-likelihood subsample not rescaled by n_visible / k", "rbmlib/estimators.py",
+             "return total * (n_visible / bits.shape[1])",
+             "return total"),
+    # estimators / exact log p: log p(v) = −F(v) + log Z
+    Mutation("exact log-likelihood adds log Z", "rbmlib/estimators.py",
+             "return -_float64(rbm).free_energy(v.to(torch.float64)) - log_z",
+             "return -_float64(rbm).free_energy(v.to(torch.float64)) + log_z"),
+    # exact log Z enumeration: states built from bits 1..n of the index (bit 0 never varies; states repeat)
+    Mutation("binary-state enumeration skips bit 0 of the index", "rbmlib/estimators.py",
+             "((index >> torch.arange(n, device=like.device)) & 1)",
+             "((index >> torch.arange(1, n + 1, device=like.device)) & 1)"),
+    # AIS base model: asymmetric smoothing lets p exceed 1 for an always-on pixel (logit → NaN) and shifts all biases
+    Mutation("base-rate smoothing divides by 1 + eps", "rbmlib/estimators.py",
+             "p = (data.to(torch.float64).mean(0) + eps) / (1 + 2 * eps)",
+             "p = (data.to(torch.float64).mean(0) + eps) / (1 + eps)"),
+    # AIS weights: the base model's biases are ignored in the visible-bias part of the weights
+    Mutation("AIS weights ignore the base model's visible biases", "rbmlib/estimators.py",
+             "bias_step = rbm.visible_bias - base",
+             "bias_step = rbm.visible_bias"),
+    # AIS transitions: visible bias interpolated the wrong way (β = 0 uses the target's, β = 1 the base's)
+    Mutation("AIS Gibbs step interpolates the visible bias backwards", "rbmlib/estimators.py",
+             "torch.lerp(base, rbm.visible_bias, after)",
+             "torch.lerp(rbm.visible_bias, base, after)"),
+    # AIS base model: log Z_A forgets the hidden units' n_hidden·log 2
+    Mutation("base-model log Z misses the hidden units' term", "rbmlib/estimators.py",
+             "return (rbm.visible.log_partition(base.to(torch.float64)).sum()\n"
+             "            + rbm.hidden.log_partition(zero).sum()).item()",
+             "return (rbm.visible.log_partition(base.to(torch.float64)).sum()).item()"),
+    # error bands: forward AIS low/high swapped (log_z_low > log_z_high)
+    Mutation("forward AIS band's low and high swapped", "rbmlib/estimators.py",
+             "return AISResult(log_z_base + log_mean, log_z_base + lower, log_z_base + upper, log_w, log_z_base, n,",
+             "return AISResult(log_z_base + log_mean, log_z_base + upper, log_z_base + lower, log_w, log_z_base, n,"),
+    # reverse AIS: weights estimate Z_A / Z_B, but treated as Z_B / Z_A
+    Mutation("reverse AIS adds log mean w instead of subtracting it", "rbmlib/estimators.py",
+             "return AISResult(log_z_base - log_mean, log_z_base - upper, log_z_base - lower, log_w, log_z_base, n,",
+             "return AISResult(log_z_base + log_mean, log_z_base - upper, log_z_base - lower, log_w, log_z_base, n,"),
+    # error bands: ±3σ of the weights, not of their mean (band √n times too wide)
+    Mutation("AIS band uses std of the weights, not of their mean", "rbmlib/estimators.py",
+             "mean, spread = w.mean(), 3 * w.std() / math.sqrt(n)",
+             "mean, spread = w.mean(), 3 * w.std()"),
+
+    # ------------------------------------------------------------------------------------------------ supervised loop
+    # shuffling: mini-batches in index order every epoch (generator unused)
+    Mutation("supervised fit never shuffles", "rbmlib/supervised.py",
+             "order = torch.randperm(n, generator=generator, device=generator.device)",
+             "order = torch.arange(n, device=generator.device)"),
+    # keep-best: a tie keeps the later epoch (doc: the earlier)
+    Mutation("keep-best takes the later epoch on a tie", "rbmlib/supervised.py",
+             "if keep_best is not None and record[keep_best[1]] < best:",
+             "if keep_best is not None and record[keep_best[1]] <= best:"),
+    # keep-best: the saved state aliases the live parameters, so the last epoch is 'restored'
+    Mutation("keep-best state not deep-copied (restores the last epoch)", "rbmlib/supervised.py",
+             "best, best_state = record[keep_best[1]], copy.deepcopy(keep_best[0].state_dict())",
+             "best, best_state = record[keep_best[1]], keep_best[0].state_dict()"),
+    # scheduler: stepped once per epoch instead of once per mini-batch
+    Mutation("scheduler stepped once per epoch", "rbmlib/supervised.py",
+             "if scheduler is not None:\n                scheduler.step()",
+             "if scheduler is not None and first == 0:\n                scheduler.step()"),
+    # divergence check: explosion compared with this epoch's first batch, not the run's first batch
+    Mutation("explosion check relative to the epoch's first loss", "rbmlib/supervised.py",
+             "first_loss = history.step_losses[0]",
+             "first_loss = step_losses[0]"),
+    # optimiser: PReLU coefficients get weight decay too
+    Mutation("sgd decays the exempt (PReLU) parameters", "rbmlib/supervised.py",
+             '{"params": [p for p in params if id(p) in exempt], "weight_decay": 0.0}',
+             '{"params": [p for p in params if id(p) in exempt], "weight_decay": weight_decay}'),
+    # loop bound: max_steps allows one extra step
+    Mutation("max_steps off by one", "rbmlib/supervised.py",
+             "if max_steps is not None and steps >= max_steps:",
+             "if max_steps is not None and steps > max_steps:"),
+
+    # ------------------------------------------------------------------------------------------------ verdict rules
+    # ties: tied pairs counted in n (as failures) instead of dropped
+    Mutation("sign test keeps ties in n", "rbmlib/stats.py",
+             "n = k + sum(v < 0 for v in d)",
+             "n = len(d)"),
+    # one-sided direction: p from the wrong tail
+    Mutation("sign test uses the other tail", "rbmlib/stats.py",
+             "return (_binomial_tail(n, k) if n else 1.0), k, n",
+             "return (_binomial_tail(n, n - k) if n else 1.0), k, n"),
+    # minimum effect: 'beats' reproduced on significance alone
+    Mutation("beats ignores the minimum effect", "rbmlib/stats.py",
+             "if p <= alpha and mean >= min_effect:",
+             "if p <= alpha:"),
+    # α: 0.10 instead of 0.05 (4 of 4 positive pairs, p = 1/16, would be 'reproduced')
+    Mutation("α = 0.10", "rbmlib/stats.py",
+             "ALPHA = 0.05",
+             "ALPHA = 0.1"),
+    # direction: differences oriented so that d > 0 favours B
+    Mutation("paired differences oriented the wrong way", "rbmlib/stats.py",
+             "return [(y - x) if lower_is_better else (x - y) for x, y in zip(a, b)]",
+             "return [(x - y) if lower_is_better else (y - x) for x, y in zip(a, b)]"),
+    # non-inferiority: margin subtracted (tests 'better by the margin', not 'not worse by more than it')
+    Mutation("not_worse subtracts the margin", "rbmlib/stats.py",
+             "shifted = [v + margin for v in d]",
+             "shifted = [v - margin for v in d]"),
+    # reaches: interval mean ± 1 s.e. instead of ± 2 s.e.
+    Mutation("reaches uses mean ± 1 s.e.", "rbmlib/stats.py",
+             "half = 0.0 if n == 1 else 2 * se",
+             "half = 0.0 if n == 1 else se"),
+    # standard error from the population variance (÷ n instead of ÷ n − 1)
+    Mutation("mean_se divides the variance by n", "rbmlib/stats.py",
+             "var = math.fsum((v - mean) ** 2 for v in x) / (n - 1)",
+             "var = math.fsum((v - mean) ** 2 for v in x) / n"),
+
+    # ------------------------------------------------------------------------------------------------ report
+    # results written to the wrong place: a rerun notebook overwrites the book's recorded results
+    Mutation("results_dir defaults to the book's results", "rbmlib/report.py",
+             'return cache_dir("results")',
+             "return book_results_dir()"),
+    # results written to the wrong place: save_results ignores directory=
+    Mutation("save_results ignores directory", "rbmlib/report.py",
+             'path = Path(directory if directory is not None else results_dir()) / f"{name}.{profile}.json"',
+             'path = Path(results_dir()) / f"{name}.{profile}.json"'),
+    # tally: each outcome counted at most once per profile
+    Mutation("tally counts an outcome once per profile", "rbmlib/report.py",
+             "profile[v.outcome] = profile.get(v.outcome, 0) + 1",
+             "profile[v.outcome] = 1"),
+    # verdict table: sanity checks shown as claims
+    Mutation("verdict_table includes sanity checks", "rbmlib/report.py",
+             'for v in verdicts if v.kind == "claim"]',
+             "for v in verdicts]"),
+
+    # ------------------------------------------------------------------------------------------------ checksums / atomic writes / caches
+    # checksum skipped: only the digest's length is checked, an altered checkpoint loads
+    Mutation("checkpoint SHA-256 not compared", "rbmlib/checkpoint.py",
+             "if hashlib.sha256(payload).hexdigest().encode() != fields[2]:",
+             "if len(fields[2]) != 64:"),
+    # md5 check skipped for files found on disk
+    Mutation("checked_file skips the md5 check", "rbmlib/data/files.py",
+             "            check_md5(path, md5)\n            return path",
+             "            return path"),
+    # cache not invalidated: an altered decoded .npz is served as long as it has a sha256 entry
+    Mutation("decoded cache's SHA-256 not compared", "rbmlib/data/files.py",
+             'problem = None if str(arrays.pop("sha256", "")) == _digest(arrays) else "does not match its SHA-256"',
+             'problem = None if str(arrays.pop("sha256", "")) else "does not match its SHA-256"'),
+    # the shared RBMBOOK_DATA root gets written (downloads go beside the shared data)
+    Mutation("downloads for the shared root go into it", "rbmlib/data/files.py",
+             'return _cache_base() / "downloads" / dataset if _is_shared_root(root) else root / dataset',
+             "return root / dataset"),
+    # LFW cache key ignores image sizes and mtimes: replaced images served from a stale cache
+    Mutation("LFW cache key ignores image sizes and mtimes", "rbmlib/data/lfw.py",
+             r'stamp.update(f"{name} {info.st_size} {info.st_mtime_ns}\n".encode())',
+             r'stamp.update(f"{name}\n".encode())'),
+    # CIFAR JPEG cache key without the split: test reads the cached train split (or vice versa)
+    Mutation("CIFAR JPEG cache shared by train and test", "rbmlib/data/cifar10.py",
+             'cache_dir(DATASET) / f"jpeg-{ZIP_MD5}-{split}.npz"',
+             'cache_dir(DATASET) / f"jpeg-{ZIP_MD5}.npz"'),
+
+    # ------------------------------------------------------------------------------------------------ data leakage / protocol
+    # leakage: training faces include the test fold's pairs and its people
+    Mutation("LFW training faces include the test fold", "rbmlib/data/lfw.py",
+             "for other in range(self.n_folds) if other != fold\n"
+             "                 for pairs in self._folds[other] for a, i, b, j in pairs\n"
+             "                 for person, number in ((a, i), (b, j)) if person not in excluded]",
+             "for other in range(self.n_folds)\n"
+             "                 for pairs in self._folds[other] for a, i, b, j in pairs\n"
+             "                 for person, number in ((a, i), (b, j))]"),
+    # leakage: people() misses the second person of each pair (mismatched partners not excluded from training)
+    Mutation("LFW people() lists only the first person of each pair", "rbmlib/data/lfw.py",
+             "for person in (a, b)}",
+             "for person in (a,)}"),
+    # views mixing: View 1's fold 0 is DevTest and fold 1 DevTrain
+    Mutation("LFW View 1 files in the wrong order", "rbmlib/data/lfw.py",
+             'VIEWS = {1: ("pairsDevTrain.txt", "pairsDevTest.txt"), 2: ("pairs.txt",)}',
+             'VIEWS = {1: ("pairsDevTest.txt", "pairsDevTrain.txt"), 2: ("pairs.txt",)}'),
+    # labels: matched pairs labelled 'different' and mismatched 'same'
+    Mutation("LFW same/different labels swapped", "rbmlib/data/lfw.py",
+             "same = [True] * len(matched) + [False] * len(mismatched)",
+             "same = [False] * len(matched) + [True] * len(mismatched)"),
+    # parsing: a matched pair's second image is its first image
+    Mutation("LFW matched pair reads the first image twice", "rbmlib/data/lfw.py",
+             "matched.append((fields[0], int(fields[1]), fields[0], int(fields[2])))",
+             "matched.append((fields[0], int(fields[1]), fields[0], int(fields[1])))"),
+    # leakage: transform centres rows with their own mean (test statistics used), not the training mean
+    Mutation("Standardiser.transform centres with the input's own mean", "rbmlib/data/standardise.py",
+             "return (x - self.mean_) / self.std_",
+             "return (x - x.mean(dim=0)) / self.std_"),
+    # standardise: no σ floor, a constant pixel gives NaN
+    Mutation("Standardiser without the σ floor", "rbmlib/data/standardise.py",
+             "std.mean().expand_as(std)).clamp_min(self.eps)",
+             "std.mean().expand_as(std))"),
+    # standardise: per-pixel σ and the NORB average σ swapped
+    Mutation("Standardiser per_pixel_std inverted", "rbmlib/data/standardise.py",
+             "(std if self.per_pixel_std else std.mean().expand_as(std))",
+             "(std.mean().expand_as(std) if self.per_pixel_std else std)"),
+    # leakage: the MNIST 'test' split is the training set
+    Mutation("MNIST test split reads the training files", "rbmlib/data/mnist.py",
+             'prefix = "train" if train else "t10k"',
+             'prefix = "train"'),
+    # scaling: pixels / 256 (max 255/256, not 1)
+    Mutation("MNIST pixels divided by 256", "rbmlib/data/mnist.py",
+             "return dataset.data.reshape(len(dataset), -1).float() / 255, dataset.targets",
+             "return dataset.data.reshape(len(dataset), -1).float() / 256, dataset.targets"),
+    # leakage: the CIFAR JPEG copy's test split is its train split
+    Mutation("CIFAR JPEG test split reads train", "rbmlib/data/cifar10.py",
+             '_jpeg_copy(root, "train" if train else "test")',
+             '_jpeg_copy(root, "train")'),
+
+    # ------------------------------------------------------------------------------------------------ sklearn wrapper
+    # random_state ignored: every fit is seeded with the same state
+    Mutation("RBMTransformer ignores random_state", "rbmlib/sklearn.py",
+             "seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)",
+             "seed = check_random_state(0).randint(np.iinfo(np.int32).max)"),
+    # params not used: k ignored (always 1 Gibbs sweep)
+    Mutation("RBMTransformer ignores k", "rbmlib/sklearn.py",
+             "SAMPLERS[self.sampler](self.k)",
+             "SAMPLERS[self.sampler]()"),
+    # params not used: weight_decay ignored
+    Mutation("RBMTransformer ignores weight_decay", "rbmlib/sklearn.py",
+             "weight_decay=self.weight_decay)",
+             "weight_decay=0.0)"),
+    # components_ not transposed: shape (n_features, n_components) instead of BernoulliRBM's
+    Mutation("components_ not transposed", "rbmlib/sklearn.py",
+             "return self.rbm_.weight.detach().t().cpu().numpy()",
+             "return self.rbm_.weight.detach().cpu().numpy()"),
+
+    # ------------------------------------------------------------------------------------------------ grid / reproducibility
+    # cache not invalidated: the version string no longer enters the cache key
+    Mutation("grid cache key ignores version", "rbmlib/grid.py",
+             "version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]",
+             "version = hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()[:16]"),
+    # seeding: the returned generator is seeded with 0 whatever the seed
+    Mutation("seed_everything returns a generator seeded with 0", "rbmlib/reproducibility.py",
+             "return torch.Generator().manual_seed(seed)",
+             "return torch.Generator().manual_seed(0)"),
+]
