@@ -24,7 +24,7 @@ unit: $(STAMP)
 	$(PY) -m pytest tests -q
 
 notebooks: $(STAMP)
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	$(PY) -m pytest -q --color=no -o verbosity_assertions=1 --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		-n $(NB_WORKERS) --dist loadscope notebooks/ book/status.ipynb
 
 # A recording run: the notebook's stored outputs and the book's results file are written together, one thread;

@@ -22,15 +22,28 @@ from .units import Bernoulli
 
 #: Largest binary layer ``exact_log_partition`` enumerates by default (2^25 states).
 MAX_ENUMERATED_UNITS = 25
-#: The β schedule of Salakhutdinov & Murray 2008: (end of segment, number of steps in it), from β = 0.
+#: The β schedule of Salakhutdinov & Murray 2008 as (end of segment, number of steps in it) pairs, from β = 0.
 PAPER_SCHEDULE = ((0.5, 500), (0.9, 4_000), (1.0, 10_000))
 _CHUNK_ELEMENTS = 1 << 22  # states × units per chunk when enumerating or flipping bits
+
+
+def _require_finite(rbm: RBM | None = None, **inputs) -> None:
+    """Refuse NaN or ±inf in the RBM's parameters or in the named inputs (tensors or numbers; None is skipped)."""
+    if rbm is not None:
+        for name, tensor in [*rbm.named_parameters(), *rbm.named_buffers()]:
+            if not torch.isfinite(tensor).all():
+                raise ValueError(f"the RBM's {name} holds non-finite values (NaN or ±inf): a diverged or damaged "
+                                 "model has no meaningful estimate; retrain it (e.g. with a lower learning rate)")
+    for name, value in inputs.items():
+        if value is not None and not torch.isfinite(torch.as_tensor(value)).all():
+            raise ValueError(f"{name} holds non-finite values (NaN or ±inf)")
 
 
 # ------------------------------------------------------------------------------------------------ cheap monitors
 @torch.no_grad()
 def reconstruction_error(rbm: RBM, v: torch.Tensor) -> float:
     """Mean over examples and pixels of (v − E[v | E[h | v]])²: the deterministic mean-field one-step reconstruction."""
+    _require_finite(rbm, v=v)
     return ((v - rbm.visible_mean(rbm.hidden_mean(v))) ** 2).mean().item()
 
 
@@ -46,6 +59,7 @@ def pseudo_log_likelihood(rbm: RBM, v: torch.Tensor, n_bits: int | None = None,
     """
     if not rbm.visible.binary:
         raise ValueError(f"pseudo_log_likelihood needs binary visible units, got {rbm.visible!r}")
+    _require_finite(rbm, v=v)
     n, n_visible = v.shape
     if n_bits is None:
         bits = torch.arange(n_visible, device=v.device).expand(n, n_visible)
@@ -80,12 +94,14 @@ def _binary_states(start: int, stop: int, n: int, like: torch.Tensor) -> torch.T
 
 
 @torch.no_grad()
-def exact_log_partition(rbm: RBM, max_units: int = MAX_ENUMERATED_UNITS) -> float:
+def exact_log_partition(rbm: RBM, max_units: int = MAX_ENUMERATED_UNITS, chunk_elements: int = 1 << 17) -> float:
     """log Z by enumerating the smaller binary layer whose partner layer sums out exactly, in float64.
 
     log Z = logsumexp_v −F(v) over the 2^n_visible binary v, or logsumexp_h −F_h(h) over the 2^n_hidden binary h
-    (F_h integrates Gaussian visibles analytically). States are summed in chunks, so memory stays small.
+    (F_h integrates Gaussian visibles analytically). States are summed in chunks of at most ``chunk_elements``
+    states × units, folded into a running log-sum-exp, so memory stays bounded (a few MB) whatever n is.
     """
+    _require_finite(rbm)
     options = []  # (units enumerated, free-energy function of that layer's states)
     if rbm.hidden.binary and rbm.visible.exact:
         options.append((rbm.n_hidden, "free_energy_hidden"))
@@ -100,10 +116,12 @@ def exact_log_partition(rbm: RBM, max_units: int = MAX_ENUMERATED_UNITS) -> floa
                          f"{max_units}); estimate log Z with ais() instead")
     rbm64 = _float64(rbm)
     free_energy = getattr(rbm64, method)
-    chunk = max(1, _CHUNK_ELEMENTS // (rbm.n_visible + rbm.n_hidden))
-    parts = [torch.logsumexp(-free_energy(_binary_states(s, min(s + chunk, 2 ** n), n, rbm64.weight)), 0)
-             for s in range(0, 2 ** n, chunk)]
-    return torch.logsumexp(torch.stack(parts), 0).item()
+    chunk = max(1, chunk_elements // (rbm.n_visible + rbm.n_hidden))
+    log_z = torch.full((), -math.inf, dtype=torch.float64, device=rbm64.weight.device)
+    for start in range(0, 2 ** n, chunk):
+        states = _binary_states(start, min(start + chunk, 2 ** n), n, rbm64.weight)
+        log_z = torch.logaddexp(log_z, torch.logsumexp(-free_energy(states), 0))
+    return log_z.item()
 
 
 @torch.no_grad()
@@ -111,6 +129,7 @@ def exact_log_likelihood(rbm: RBM, v: torch.Tensor, log_z: float | None = None) 
     """log p(v) = −F(v) − log Z for each row of v, in float64 (log Z from ``exact_log_partition`` unless given)."""
     if not rbm.hidden.exact:
         raise ValueError(f"{rbm.hidden!r} units have no exact free energy, so no exact likelihood")
+    _require_finite(rbm, v=v, log_z=log_z)
     if log_z is None:
         log_z = exact_log_partition(rbm)
     return -_float64(rbm).free_energy(v.to(torch.float64)) - log_z
@@ -121,6 +140,7 @@ def average_log_probability(rbm: RBM, v: torch.Tensor, log_z: float) -> float:
     """Mean over the rows of v of log p(v) = −F(v) − log Z, with log Z exact or estimated (e.g. ``ais(...).log_z``)."""
     if not rbm.hidden.exact:
         raise ValueError(f"{rbm.hidden!r} units have no exact free energy, so no log-probability")
+    _require_finite(rbm, v=v, log_z=log_z)
     return (-rbm.free_energy(v).to(torch.float64).mean() - log_z).item()
 
 
@@ -176,6 +196,7 @@ class AISResult:
 
 
 def _check_ais_inputs(rbm: RBM, base_visible_bias, betas):
+    _require_finite(rbm, base_visible_bias=base_visible_bias, betas=betas)
     for layer in (rbm.visible, rbm.hidden):
         if not layer.exact:
             raise ValueError(f"AIS needs units with an exact free energy, got {layer!r}")
@@ -261,6 +282,26 @@ def ais(rbm: RBM, n_runs: int = 100, betas: torch.Tensor | None = None, base_vis
     weight is an unbiased estimate of Z_B / Z_A, so log Ẑ = log Z_A + log mean w underestimates log Z on average
     (Jensen): p(v) is then overestimated. Works for any visible and hidden units with an exact free energy
     (Bernoulli, Gaussian visibles, stepped sigmoid).
+
+    Parameters
+    ----------
+    rbm : rbmlib.rbm.RBM
+        The model whose log Z is estimated.
+    n_runs : int
+        Independent annealing runs (at least 2).
+    betas : torch.Tensor, optional
+        Inverse temperatures increasing from 0 to 1, e.g. ``default_betas(2_000)`` for a quick estimate.
+    base_visible_bias : torch.Tensor, optional
+        Visible biases of the base-rate model, e.g. ``base_rate_biases(train_data)``.
+    generator : torch.Generator, optional
+        Source of the Gibbs samples.
+    progress : bool
+        Show a progress bar over the βs.
+
+    Returns
+    -------
+    AISResult
+        ``log_z`` with its ±3σ band (``log_z_low``, ``log_z_high``) and the log-weights of the runs.
     """
     if n_runs < 2:
         raise ValueError(f"n_runs must be >= 2 (the band needs a standard deviation), got {n_runs}")
@@ -285,6 +326,7 @@ def reverse_ais(rbm: RBM, v_model: torch.Tensor, betas: torch.Tensor | None = No
     """
     if v_model.shape[0] < 2 or v_model.shape[1] != rbm.n_visible:
         raise ValueError(f"v_model must have shape (n_runs >= 2, {rbm.n_visible}), got {tuple(v_model.shape)}")
+    _require_finite(v_model=v_model)
     base, betas = _check_ais_inputs(rbm, base_visible_bias, betas)
     log_w = _anneal(rbm, v_model.to(rbm.weight), betas.flip(0).tolist(), base, generator, progress)
     return _result(log_w, _base_log_partition(rbm, base), len(betas) - 1, reverse=True)
