@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
 from .rbm import RBM
 from .samplers import CD
-from .train import DivergenceError, TrainConfig, Trainer
+from .supervised import History, fit, sgd
+from .train import TrainConfig, Trainer
 from .units import Bernoulli, Gaussian, NReLU, Units
 
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "softplus": nn.Softplus}
@@ -58,7 +57,7 @@ class DenoisingAutoencoder(nn.Module):
         sigmoid:  L = −Σ_i [x_i log σ(f_i) + (1 − x_i) log(1 − σ(f_i))]   (tanh layers on inputs in [0, 1])
         tanh:     the same cross-entropy on (1 + x)/2 and (1 + tanh f)/2 = σ(2f)   (tanh layers on tanh codes)
 
-    plus ``l1_activation`` · Σ_j |h_j|; ``loss`` averages over the mini-batch. ``reconstruction=None`` picks
+    plus ``l1_activation`` · ``Σ_j |h_j|``; ``loss`` averages over the mini-batch. ``reconstruction=None`` picks
     "softplus" for relu/softplus and "sigmoid" for tanh.
 
     Weights are **untied**: the paper writes W_dec and W_enc as separate matrices, and a free decoder lets the
@@ -134,13 +133,14 @@ class DenoisingAutoencoder(nn.Module):
 
 
 def fit_denoising_autoencoder(dae: DenoisingAutoencoder, data: torch.Tensor, epochs: int, batch_size: int,
-                              learning_rate: float, generator: torch.Generator, progress: bool = True
-                              ) -> list[float]:
-    """Plain SGD (no momentum, no weight decay: the paper's optimiser) on shuffled mini-batches of ``data``.
+                              learning_rate: float, generator: torch.Generator, progress: bool = True) -> History:
+    """Plain SGD (no momentum, no weight decay: the paper's optimiser) on shuffled mini-batches of ``data``, through
+    the book's one loop ``rbmlib.supervised.fit``; the generator draws both the mini-batches and the masking noise.
 
-    Returns the mean training loss of each epoch. Raises ``DivergenceError`` when an epoch's mean loss is non-finite
-    or above ``EXPLOSION_FACTOR`` × the loss of the first mini-batch (unbounded rectifier codes let SGD blow up while
-    staying finite), and ``ValueError`` when ``data`` lies outside the range the reconstruction cost is defined on.
+    Returns fit's ``History`` (mean training loss per epoch, loss per step). Raises ``DivergenceError`` when an
+    epoch's mean loss is non-finite or above ``EXPLOSION_FACTOR`` × the loss of the first mini-batch (unbounded
+    rectifier codes let SGD blow up while staying finite), and ``ValueError`` when ``data`` lies outside the range
+    the reconstruction cost is defined on.
     """
     if data.ndim != 2 or data.shape[1] != dae.n_in:
         raise ValueError(f"data must have shape (N, {dae.n_in}), got {tuple(data.shape)}")
@@ -151,29 +151,9 @@ def fit_denoising_autoencoder(dae: DenoisingAutoencoder, data: torch.Tensor, epo
     if epochs < 0 or batch_size < 1 or not learning_rate > 0:
         raise ValueError(f"need epochs >= 0, batch_size >= 1, learning_rate > 0; got {epochs}, {batch_size}, "
                          f"{learning_rate}")
-    optimiser = torch.optim.SGD(dae.parameters(), lr=learning_rate)
-    losses, first_loss = [], None
-    bar = tqdm(range(epochs), desc=f"DAE {dae.n_in}→{dae.n_hidden} ({dae.activation})", file=sys.stdout,
-               disable=not progress, leave=True)
-    for epoch in bar:
-        order = torch.randperm(data.shape[0], generator=generator, device=generator.device).to(data.device)
-        total = torch.zeros((), device=data.device)
-        for first in range(0, data.shape[0], batch_size):
-            batch = data.index_select(0, order[first:first + batch_size])
-            loss = dae.loss(batch, generator)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            total += loss.detach() * batch.shape[0]
-            first_loss = loss.item() if first_loss is None else first_loss
-        mean_loss = total.item() / data.shape[0]
-        if not math.isfinite(mean_loss) or mean_loss > EXPLOSION_FACTOR * first_loss:
-            raise DivergenceError(f"DAE training diverged in epoch {epoch + 1}: mean loss {mean_loss:.3g} against "
-                                  f"{first_loss:.3g} on the first mini-batch. Lower the learning rate (now "
-                                  f"{learning_rate:g}).")
-        losses.append(mean_loss)
-        bar.set_postfix(loss=f"{mean_loss:.4g}")
-    return losses
+    return fit(lambda batch: dae.loss(data[batch.to(data.device)], generator), sgd(dae, learning_rate), len(data),
+               epochs=epochs, batch_size=batch_size, generator=generator, explosion_factor=EXPLOSION_FACTOR,
+               progress=progress, desc=f"DAE {dae.n_in}→{dae.n_hidden} ({dae.activation})")
 
 
 # features of one layer and of a stack ----------------------------------------------------------------------------
@@ -265,18 +245,22 @@ def pretrain_rbms(data: torch.Tensor, sizes: Sequence[int], train_config: TrainC
 def pretrain_daes(data: torch.Tensor, sizes: Sequence[int], activation: str = "relu", *, epochs: int,
                   learning_rate: float, batch_size: int = 10, corruption: float = 0.25, l1_activation: float = 0.0,
                   reconstruction: str | None = None, generator: torch.Generator | None = None,
-                  progress: bool = True) -> list[DenoisingAutoencoder]:
+                  progress: bool = True, stacked_on: Sequence[DenoisingAutoencoder] = ()
+                  ) -> list[DenoisingAutoencoder]:
     """Greedy stacked denoising auto-encoders (Vincent et al. 2008; Glorot et al. 2011, §4.1): DAE k has
     ``sizes[k]`` hidden units and is trained by ``fit_denoising_autoencoder`` on the clean codes of DAE k − 1.
 
-    ``reconstruction`` applies to layer 1 (default from the activation, for inputs in [0, 1]); higher layers
-    reconstruct the codes below with a softplus layer (relu, softplus: codes ≥ 0) or a tanh layer (tanh codes).
+    ``stacked_on``: trained DAEs (kept frozen) to build on: the new layers are trained on their codes of ``data``,
+    and only the new layers are returned (so a stack can be grown one layer at a time, e.g. to choose each layer's
+    learning rate on validation data). ``reconstruction`` applies to the first layer of the whole stack (default
+    from the activation, for inputs in [0, 1]); higher layers reconstruct the codes below with a softplus layer
+    (relu, softplus: codes ≥ 0) or a tanh layer (tanh codes).
     """
     _check_stack_input(data, sizes)
     _check_choice("activation", activation, ACTIVATIONS)
     generator = generator if generator is not None else torch.Generator(data.device).manual_seed(0)
-    daes, x = [], data
-    for k, size in enumerate(sizes):
+    daes, x = [], stack_features(stacked_on, data) if len(stacked_on) else data
+    for k, size in enumerate(sizes, start=len(stacked_on)):
         layer_reconstruction = reconstruction if k == 0 else ("tanh" if activation == "tanh" else "softplus")
         dae = DenoisingAutoencoder(x.shape[1], int(size), activation, corruption, l1_activation,
                                    layer_reconstruction, generator=generator, device=data.device, dtype=data.dtype)

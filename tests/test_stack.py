@@ -124,10 +124,31 @@ def test_sgd_step_is_plain_sgd():
 def test_dae_on_tiny_data_reduces_its_loss():
     x = blobs(200, 12)
     dae = DenoisingAutoencoder(12, 8, "relu", l1_activation=1e-3, generator=gen(1))
-    losses = fit_denoising_autoencoder(dae, x, epochs=15, batch_size=10, learning_rate=0.05, generator=gen(2),
-                                       progress=False)
-    assert len(losses) == 15
+    history = fit_denoising_autoencoder(dae, x, epochs=15, batch_size=10, learning_rate=0.05, generator=gen(2),
+                                        progress=False)
+    losses = [record["loss"] for record in history.epochs]
+    assert len(losses) == 15 and len(history.step_losses) == 15 * 20
     assert losses[-1] < 0.6 * losses[0]
+
+
+def test_dae_training_goes_through_the_one_supervised_loop(monkeypatch):
+    import rbmlib.stack as stack
+
+    calls = []
+    original = stack.fit
+
+    def recording_fit(loss_of_batch, optimizer, n, **kwargs):
+        calls.append((optimizer, n, kwargs))
+        return original(loss_of_batch, optimizer, n, **kwargs)
+
+    monkeypatch.setattr(stack, "fit", recording_fit)
+    dae = DenoisingAutoencoder(6, 4, generator=gen(1))
+    fit_denoising_autoencoder(dae, blobs(30, 6), 2, 10, 0.05, gen(), progress=False)
+    (optimizer, n, kwargs), = calls
+    assert n == 30 and kwargs["epochs"] == 2 and kwargs["batch_size"] == 10
+    assert kwargs["explosion_factor"] == stack.EXPLOSION_FACTOR
+    group, = optimizer.param_groups  # plain SGD: one group, no momentum, no weight decay
+    assert group["lr"] == 0.05 and group["momentum"] == 0 and group["weight_decay"] == 0
 
 
 def test_bad_configuration_and_data_raise():
@@ -279,3 +300,20 @@ def test_greedy_dae_stack_is_reproducible_with_its_generator():
     b = pretrain_daes(data, [5, 3], "relu", epochs=2, learning_rate=0.05, generator=gen(7), progress=False)
     for x, y in zip(a, b):
         assert all(torch.equal(p, q) for p, q in zip(x.parameters(), y.parameters()))
+
+
+def test_a_dae_stack_grown_on_frozen_layers_trains_on_their_codes():
+    data = blobs(40, 8)
+    (first,) = pretrain_daes(data, [5], "tanh", epochs=1, learning_rate=0.05, generator=gen(7), progress=False)
+    before = [p.detach().clone() for p in first.parameters()]
+    (second,) = pretrain_daes(data, [3], "tanh", epochs=1, learning_rate=0.05, generator=gen(8), progress=False,
+                              stacked_on=[first])
+    assert (second.n_in, second.n_hidden, second.reconstruction) == (5, 3, "tanh")  # a higher layer's reconstruction
+    assert all(torch.equal(p, q) for p, q in zip(first.parameters(), before))  # the layer below stays frozen
+    # the same layer as training it directly on the codes of the layer below, with the same generator
+    with torch.no_grad():
+        codes = first.encode(data)
+    g = gen(8)  # one generator draws the initialisation, then the mini-batches and the noise
+    direct = DenoisingAutoencoder(5, 3, "tanh", reconstruction="tanh", generator=g)
+    fit_denoising_autoencoder(direct, codes, 1, 10, 0.05, g, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(second.parameters(), direct.parameters()))

@@ -30,10 +30,6 @@ WIDTHS = (1400, 390)
 # (check, page) → why it fails on the current book. Checks: "progress", "overflow-1400", "overflow-390", "dark",
 # "pointers". Every entry is a strict xfail: fix the content, then delete the entry.
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("progress", "notebooks/tutorial_train_your_own_rbm"):
-        "44 progress-bar lines for 4 bars: the stored outputs keep every tqdm refresh of 'RBM epochs' (0%, 10%, …, "
-        "and each postfix update); re-record the notebook with `make record`, whose --coalesce-streams pass keeps the "
-        "final state",
     ("overflow-390", "notebooks/he2015_delving_deep"):
         "at 390 px the inline code `rbmlib.initialisation.padded_forward_moments` (section 'Depth study: plain deep "
         "ReLU nets from Xavier and He initialisation') does not break: the page is 403 px wide",
