@@ -170,24 +170,47 @@ def test_real_lfw_view1_is_person_disjoint_development_data():
     assert len(data.training_faces(1)) == 4400
 
 
-def test_lfw_experiment_chooses_learning_rates_on_view_1_only(fake_lfw, monkeypatch):
-    from rbmlib.experiments import nair_hinton2010_lfw as L
+def test_lfw_chapter_chooses_learning_rates_on_view_1_only(fake_lfw):
+    """The LFW chapter's learning-rate selection sees View 1 only: its development split is DevTrain (pairs and
+    faces) against DevTest, and no function the notebook's selection cell reaches names the View 2 data."""
+    import ast
+    import json
 
-    monkeypatch.setenv("RBMBOOK_DATA", str(fake_lfw))
-    views = []
+    from rbmlib import verification
 
-    class Recording(LFWVerification):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            views.append(self.view)
+    dev = LFWVerification(fake_lfw, size=8, view=1)
+    split = verification.split(dev, test_fold=1)
+    for got, want in zip(split.train, dev.pairs(0)):
+        assert torch.equal(got, want)
+    for got, want in zip(split.test, dev.pairs(1)):
+        assert torch.equal(got, want)
+    assert torch.equal(split.faces, dev.training_faces(1))  # DevTrain's faces; nobody from DevTest
 
-    monkeypatch.setattr(L, "LFWVerification", Recording)
-    config = L.Config(image_size=8, n_hidden=4, rbm_epochs=1, rbm_batch_size=4, finetune_epochs=1,
-                      finetune_batch_size=2, learning_rates=(1e-3, 1e-2))
-    selection, chosen = L.select_learning_rates(config, torch.Generator().manual_seed(0),
-                                                torch.Generator().manual_seed(1), "cpu")
-    assert views == [1]  # View 2, the reporting view, is never opened for the choice
-    assert set(chosen) == {f"{i}/{k}" for i in L.INITS for k in L.HIDDEN_KINDS}
-    for key, scores in selection.items():
-        assert set(scores) == {1e-3, 1e-2} and chosen[key] in scores
-        assert all(s is None or 0.0 <= s <= 1.0 for s in scores.values())
+    notebook = Path(__file__).resolve().parent.parent / "notebooks" / "nair_hinton2010_lfw.ipynb"
+    cells = json.loads(notebook.read_text())["cells"]
+    tree = ast.parse("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
+    views = {}  # variable -> view of each LFWVerification(...) the notebook opens
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                getattr(node.value.func, "id", None) == "LFWVerification":
+            view = next((k.value.value for k in node.value.keywords if k.arg == "view"), 2)
+            views.update({t.id: view for t in node.targets})
+    assert sorted(views.values()) == [1, 2]
+    functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    derived = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+               if isinstance(t, ast.Name)}  # e.g. development = verification.split(dev, test_fold=1)
+    reached, todo = set(), ["selection_cell"]
+    while todo:  # every global name the selection cell reaches, through functions and derived variables
+        name = todo.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        node = functions.get(name) or derived.get(name)
+        if node is not None:  # the global names it reads: a function's own arguments and variables are not
+            local = {a.arg for n in ast.walk(node) if isinstance(n, ast.arguments) for a in n.args} | \
+                {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            todo += [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                     and (node is derived.get(name) or n.id not in local)]
+    view_2 = {name for name, view in views.items() if view != 1}
+    assert not reached & view_2, f"the learning-rate selection reaches the View 2 data {reached & view_2}"
+    assert reached & {name for name, view in views.items() if view == 1}

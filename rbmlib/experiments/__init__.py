@@ -1,1 +1,0 @@
-"""One module per reproduced paper: a Config with named profiles and run(config) -> Result."""
