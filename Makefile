@@ -3,6 +3,7 @@
 #   make book   the HTML book under _build/html, warnings as errors
 #   make record NB=notebooks/X.ipynb   re-execute a notebook in place and record its results in book/results
 #                                     (NB defaults to every chapter, then the status page)
+#   make long NB=notebooks/X.ipynb     a long run (PROFILE=long or paper): results to book/results, resumable
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -10,7 +11,7 @@ STAMP  := $(VENV)/.rbmbook-installed
 # nbval runs notebooks two at a time (each trains on one thread), using both cores of the CI machine.
 NB_WORKERS ?= 2
 
-.PHONY: test unit notebooks book record clean
+.PHONY: test unit notebooks book record long clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +36,16 @@ record: $(STAMP)
 		RBMBOOK_RESULTS=$(CURDIR)/book/results OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 		$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=-1 $$nb && \
 		$(VENV)/bin/jupyter nbconvert --to notebook --inplace --coalesce-streams $$nb || exit 1; \
+	done
+
+# A long (or paper) run: the notebook executed at that profile, unpinned, two threads, into _build/long/ (the stored
+# ci outputs stay as they are); its results file goes to book/results. Grid cells are cached: a killed run resumes.
+PROFILE ?= long
+long: $(STAMP)
+	for nb in $(NB); do \
+		RBMBOOK_PROFILE=$(PROFILE) RBMBOOK_PIN_CPU=0 RBMBOOK_RESULTS=$(CURDIR)/book/results OMP_NUM_THREADS=2 \
+		MKL_NUM_THREADS=2 $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=-1 \
+		--output-dir $(CURDIR)/_build/long $$nb || exit 1; \
 	done
 
 book: $(STAMP)

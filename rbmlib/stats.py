@@ -259,7 +259,7 @@ LABELS = ("verified", "UNVERIFIED", "secondary")
 
 def reaches(values: Sequence[float], paper_value: float, *, tolerance: float, label: str, scale: float = 1.0,
             digits: int = 2, unit: str = "") -> Decision:
-    """"We reach the paper's value": reproduced if |mean − paper| ≤ tolerance and the mean ± 2 s.e. lies inside
+    """"We reach the paper's value": reproduced if ``|mean − paper|`` ≤ tolerance and the mean ± 2 s.e. lies inside
     paper ± tolerance; not reproduced if the mean ± 2 s.e. lies wholly outside it; else inconclusive.
     Only a ``verified`` paper number may be a target (``label``)."""
     if label not in LABELS:
@@ -293,7 +293,7 @@ def at_most(value: float, limit: float, *, digits: int = 2, unit: str = "", scal
 
 
 def within(value: float, target: float, tolerance: float, *, digits: int = 2, unit: str = "") -> Decision:
-    """Sanity check: |value − target| ≤ tolerance (an identity or a derivation)."""
+    """Sanity check: ``|value − target|`` ≤ tolerance (an identity or a derivation)."""
     return _check(abs(value - target) <= tolerance, f"{value:.{digits}f}{unit} vs {target:.{digits}f}{unit}",
                   f"within ±{tolerance:g}{unit} of {target:.{digits}f}{unit}")
 

@@ -82,6 +82,7 @@ class SiameseHead(nn.Module):
         return self
 
     def forward(self, features_a: torch.Tensor, features_b: torch.Tensor) -> torch.Tensor:
+        """The logit κ·s(a, b) + β of p(same) for each pair of feature rows."""
         return self.scale * pair_scores(features_a, features_b, self.score) + self.offset
 
     def extra_repr(self) -> str:

@@ -30,15 +30,9 @@ WIDTHS = (1400, 390)
 # (check, page) → why it fails on the current book. Checks: "progress", "overflow-1400", "overflow-390", "dark",
 # "pointers". Every entry is a strict xfail: fix the content, then delete the entry.
 KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("overflow-390", "notebooks/he2015_delving_deep"):
-        "at 390 px the inline code `rbmlib.initialisation.padded_forward_moments` (section 'Depth study: plain deep "
-        "ReLU nets from Xavier and He initialisation') does not break: the page is 403 px wide",
     ("overflow-390", "book/api"):
         "at 390 px autodoc signatures do not wrap (e.g. NReLU(..., noise_variance='sigmoid'), "
         "reconstruction_error(rbm, ...)): the page is 564 px wide",
-    ("overflow-390", "book/benchmarks"):
-        "at 390 px the inline code `benchmarks/results/cd1_mnist-intel-r-xeon-r-processor.json` (section 'Measured') "
-        "does not break: the page is 515 px wide",
 }
 
 
