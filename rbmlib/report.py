@@ -20,6 +20,7 @@ from . import stats
 
 RESULTS_ENV = "RBMBOOK_RESULTS"
 PROFILES_SHOWN = ("ci", "long", "paper")
+COMMIT_ENV = "RBMBOOK_GIT_COMMIT"  # read only where the checkout has no .git
 
 
 def fmt(value, digits: int = 2, percent: bool = False, signed: bool = False) -> str:
@@ -165,8 +166,8 @@ def _git(*args: str, cwd: Path) -> str | None:
 
 
 def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = None) -> dict:
-    """Where and how a result was computed: rbmlib's version, the checkout's commit and its uncommitted changes
-    (tracked files other than ``book/results``; None outside a checkout), versions, device, threads, seeds, time."""
+    """Where and how a result was computed: rbmlib's version, the checkout's commit (``$RBMBOOK_GIT_COMMIT`` in a copy
+    without ``.git``) and its uncommitted changes (tracked files other than ``book/results``; None outside a checkout), versions, device, threads, seeds, time."""
     import numpy
     import torch
 
@@ -179,6 +180,8 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         commit = head.strip()
         status = _git("status", "--porcelain", "--untracked-files=no", cwd=root) or ""
         changes = sorted(line[3:] for line in status.splitlines() if not line[3:].startswith("book/results/"))
+    else:  # a copy without .git (a lent GPU machine) names the commit it was copied from; its changes are unknown
+        commit = os.environ.get(COMMIT_ENV) or None
     cpu = cpu_name()
     return {
         "rbmlib": __version__,
