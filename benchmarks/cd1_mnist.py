@@ -88,6 +88,47 @@ def torch_cd1_loop(x, generator, params=None, epochs: int = 1, lean: bool = Fals
     return W, b, c
 
 
+def cuda_graph_cd1_loop(x, params, epochs: int = 1):
+    """The lean loop's batch step captured once as a CUDA graph and replayed per batch (GPU only): the floor of a
+    CD-1 epoch when no kernel launch goes through Python. Draws from the default CUDA generator (graph-safe), so
+    its samples differ from the other contenders'; the maths is the same."""
+    import torch
+
+    W, b, c = params
+    n, step = x.shape[0], LEARNING_RATE / BATCH
+    index = torch.zeros(BATCH, dtype=torch.long, device=x.device)
+
+    def batch_update(W, b, c):
+        v0 = x.index_select(0, index)
+        ph0 = torch.addmm(c, v0, W).sigmoid_()
+        h0 = torch.lt(torch.rand_like(ph0), ph0).float()
+        v1 = torch.addmm(b, h0, W.t()).sigmoid_()
+        ph1 = torch.addmm(c, v1, W).sigmoid_()
+        W.addmm_(v0.t(), ph0, alpha=step).addmm_(v1.t(), ph1, alpha=-step)
+        b.add_(v0.sum(0) - v1.sum(0), alpha=step)
+        c.add_(ph0.sum(0) - ph1.sum(0), alpha=step)
+
+    with torch.no_grad():
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):  # warm-up on copies: cuBLAS sets up its workspace before capture
+            for _ in range(3):
+                batch_update(W.clone(), b.clone(), c.clone())
+        torch.cuda.current_stream().wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            batch_update(W, b, c)
+        torch.cuda.synchronize(x.device)
+        start = time.perf_counter()
+        for _ in range(epochs):
+            order = torch.randperm(n, device=x.device)
+            for first in range(0, n, BATCH):
+                index.copy_(order[first:first + BATCH])
+                graph.replay()
+        torch.cuda.synchronize(x.device)
+    return time.perf_counter() - start
+
+
 def _rbm_from(W, b, c, device):
     """An ``rbmlib.rbm.RBM`` holding the given parameters, to score every model with the same estimator."""
     import torch
@@ -175,8 +216,8 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
     x_test, _ = load_mnist(train=False)
     x_train, x_test = x_train.to(device), x_test.to(device)
     n_batches = x_train.shape[0] // BATCH
-    times = {"roofline": [], "rbmlib": [], "plain": [], "lean": [], "sklearn": []}
-    recon, gemm = {}, []
+    times = {"roofline": [], "rbmlib": [], "plain": [], "lean": [], "graph": [], "sklearn": []}
+    recon, gemm, errors = {}, [], {}
 
     # rbmlib: one Trainer, advanced one epoch per round; its own per-epoch timing (history_ "seconds")
     config = TrainConfig(epochs=0, batch_size=BATCH, learning_rate=LEARNING_RATE, initial_momentum=0.0,
@@ -211,6 +252,19 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
             if round_ == 0:
                 recon[key] = reconstruction_error(_rbm_from(*loops[key], device), x_test)
 
+        if device.type == "cuda" and "graph" not in errors:
+            torch.cuda.manual_seed(round_)
+            if "graph" not in loops:
+                graph_params = tuple(p.clone() for p in torch_cd1_loop(x_train, torch.Generator(device).manual_seed(0),
+                                                                       epochs=0))
+                loops["graph"] = graph_params
+            try:  # a contender, not rbmlib: a failure to capture is recorded, not fatal
+                times["graph"].append(cuda_graph_cd1_loop(x_train, loops["graph"]))
+                if round_ == 0:
+                    recon["graph"] = reconstruction_error(_rbm_from(*loops["graph"], device), x_test)
+            except RuntimeError as error:
+                errors["graph"] = str(error)[:500]
+
         if device.type == "cpu":
             model = BernoulliRBM(n_components=N_HIDDEN, learning_rate=LEARNING_RATE, batch_size=BATCH, n_iter=1,
                                  random_state=round_)
@@ -231,6 +285,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
         "gemm_best_s": min(gemm), "gemm_best_per_round_s": gemm,
         "seconds_per_epoch": {k: v for k, v in times.items() if v},
         "reconstruction_error_1_epoch": recon,
+        "errors": errors,
         "blas": [{k: info.get(k) for k in ("internal_api", "version", "num_threads", "architecture")}
                  for info in threadpool_info()],
         "sklearn": __import__("sklearn").__version__ if device.type == "cpu" else None,
@@ -241,7 +296,8 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
 
 # the driver: one process per thread count and pin setting ------------------------------------------------------
 LABELS = {"roofline": f"roofline: the {GEMMS_PER_BATCH} GEMMs/batch alone", "rbmlib": "rbmlib Trainer + CD(1)",
-          "plain": "plain torch CD-1 loop", "lean": "lean torch CD-1 loop", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
+          "plain": "plain torch CD-1 loop", "lean": "lean torch CD-1 loop",
+          "graph": "lean loop replayed as one CUDA graph per batch (GPU only)", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
 
 
 def paired_ratio(numerators: list[float], denominators: list[float]) -> float:

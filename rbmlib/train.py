@@ -213,6 +213,8 @@ class Trainer:
         self._sampler_uses_gradients = type(self.sampler).after_update is not CD.after_update
         self.epoch_ = 0
         self.history_: list[dict] = []
+        self._pending_finite_test: torch.Tensor | float = 0.0  # the per-batch divergence test of a GPU epoch
+        self._defer_finite_test = rbm.weight.device.type != "cpu"
 
     # one update ---------------------------------------------------------------------------------------------
     def _step(self, v_data: torch.Tensor, learning_rate: float, momentum: float) -> None:
@@ -224,8 +226,12 @@ class Trainer:
         grads = {"visible_bias": v_data.mean(0) - v_model.mean(0)}
         if "hidden_bias" in self.velocity:
             grads["hidden_bias"] = h_data.mean(0) - h_model.mean(0)
-        # one scalar test per batch (a sum is finite iff all its terms are, barring overflow); diagnose on failure
-        if not math.isfinite((grads["visible_bias"].sum() + h_data.sum()).item()):
+        # one scalar test per batch (a sum is finite iff all its terms are, barring overflow); diagnose on failure.
+        # On a GPU reading it would stall the queue every batch: the sums are accumulated and read once per epoch.
+        finite_test = grads["visible_bias"].sum() + h_data.sum()
+        if self._defer_finite_test:
+            self._pending_finite_test = finite_test.add_(self._pending_finite_test)
+        elif not math.isfinite(finite_test.item()):
             raise DivergenceError(
                 f"RBM training diverged in epoch {self.epoch_ + 1}: non-finite "
                 f"{'hidden activations' if not torch.isfinite(h_data).all() else 'visible-bias gradient'} "
@@ -354,6 +360,12 @@ class Trainer:
             raise ValueError("data has no rows (the iterable yielded no batches)")
 
     def _check_parameters(self, learning_rate: float) -> None:
+        pending, self._pending_finite_test = self._pending_finite_test, 0.0
+        if isinstance(pending, torch.Tensor) and not math.isfinite(pending.item()):
+            raise DivergenceError(
+                f"RBM training diverged in epoch {self.epoch_ + 1}: non-finite hidden activations or visible-bias "
+                f"gradient in at least one batch (max |W| = {self.rbm.weight.abs().max().item():.3g}). Lower the "
+                f"learning rate (now {learning_rate:g}) or the initial weight scale.")
         for name, p in self.rbm.named_parameters():
             if not torch.isfinite(p).all():
                 raise DivergenceError(

@@ -409,3 +409,25 @@ def nan_weights():
 def test_estimators_refuse_non_finite_inputs(estimate):
     with pytest.raises(ValueError, match="non-finite|NaN"):
         estimate()
+
+
+def test_a_gpu_epoch_defers_the_divergence_test_to_its_end_and_still_raises():
+    """On a GPU the per-batch finiteness test is summed on the device and read once per epoch (no stall per batch);
+    forced here on the CPU, a diverging run still raises a clear error, at the end of the epoch it diverged in."""
+    from rbmlib.rbm import RBM
+    from rbmlib.train import DivergenceError, TrainConfig, Trainer
+    from rbmlib.units import Gaussian, NReLU
+
+    data = torch.randn(200, 20, generator=torch.Generator().manual_seed(0)) * 3
+    rbm = RBM(20, 10, visible=Gaussian(), hidden=NReLU(), generator=torch.Generator().manual_seed(0))
+    trainer = Trainer(rbm, TrainConfig(epochs=50, batch_size=20, learning_rate=100.0))
+    trainer._defer_finite_test = True
+    with pytest.raises(DivergenceError, match=r"diverged in epoch \d+: non-finite .* in at least one batch"):
+        trainer.fit(data, progress=False)
+    healthy = Trainer(RBM(20, 10, generator=torch.Generator().manual_seed(0)), TrainConfig(epochs=2, batch_size=20))
+    healthy._defer_finite_test = True
+    reference = Trainer(RBM(20, 10, generator=torch.Generator().manual_seed(0)), TrainConfig(epochs=2, batch_size=20))
+    binary = (torch.rand(200, 20, generator=torch.Generator().manual_seed(1)) < 0.5).float()
+    healthy.fit(binary, progress=False)
+    reference.fit(binary, progress=False)
+    assert torch.equal(healthy.rbm.weight, reference.rbm.weight)  # the deferral changes no arithmetic
