@@ -216,7 +216,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
     x_test, _ = load_mnist(train=False)
     x_train, x_test = x_train.to(device), x_test.to(device)
     n_batches = x_train.shape[0] // BATCH
-    times = {"roofline": [], "rbmlib": [], "plain": [], "lean": [], "graph": [], "sklearn": []}
+    times = {"roofline": [], "rbmlib": [], "rbmlib_graphs": [], "plain": [], "lean": [], "graph": [], "sklearn": []}
     recon, gemm, errors = {}, [], {}
 
     # rbmlib: one Trainer, advanced one epoch per round; its own per-epoch timing (history_ "seconds")
@@ -225,6 +225,10 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
     generator = torch.Generator(device).manual_seed(0)
     rbm = RBM(N_VISIBLE, N_HIDDEN, weight_std=WEIGHT_STD, generator=torch.Generator().manual_seed(0)).to(device)
     trainer = Trainer(rbm, config, CD(1), generator)
+    if device.type == "cuda":  # the same model and draws' seed, every update replayed from a captured CUDA graph
+        rbm_graphed = RBM(N_VISIBLE, N_HIDDEN, weight_std=WEIGHT_STD, generator=torch.Generator().manual_seed(0))
+        trainer_graphed = Trainer(rbm_graphed.to(device), config, CD(1), torch.Generator(device).manual_seed(0),
+                                  cuda_graphs=True)
 
     # hand-written loops: one state each, carried across rounds
     loop_generators = {key: torch.Generator(device).manual_seed(0) for key in ("plain", "lean")}
@@ -242,6 +246,15 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
         times["rbmlib"].append(trainer.history_[-1]["seconds"])
         if round_ == 0:
             recon["rbmlib"] = reconstruction_error(rbm, x_test)
+        if device.type == "cuda" and "rbmlib_graphs" not in errors:
+            try:
+                trainer_graphed.config = trainer.config
+                trainer_graphed.fit(x_train, progress=False)
+                times["rbmlib_graphs"].append(trainer_graphed.history_[-1]["seconds"])
+                if round_ == 0:
+                    recon["rbmlib_graphs"] = reconstruction_error(trainer_graphed.rbm, x_test)
+            except RuntimeError as error:
+                errors["rbmlib_graphs"] = str(error)[:500]
 
         for key, lean in (("plain", False), ("lean", True)):
             _synchronize(device)
@@ -296,6 +309,7 @@ def worker(threads: int, epochs: int, device_name: str) -> dict:
 
 # the driver: one process per thread count and pin setting ------------------------------------------------------
 LABELS = {"roofline": f"roofline: the {GEMMS_PER_BATCH} GEMMs/batch alone", "rbmlib": "rbmlib Trainer + CD(1)",
+          "rbmlib_graphs": "rbmlib Trainer + CD(1), cuda_graphs=True (GPU only)",
           "plain": "plain torch CD-1 loop", "lean": "lean torch CD-1 loop",
           "graph": "lean loop replayed as one CUDA graph per batch (GPU only)", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
 

@@ -198,13 +198,24 @@ class Trainer:
         All the randomness of training (batch order, Gibbs sampling); default seeded with 0 on the RBM's device.
     callbacks : sequence of callables
         Called as ``callback(trainer, record)`` after every epoch.
+    cuda_graphs : bool
+        On a GPU, capture one update as a CUDA graph and replay it for every full mini-batch: one launch per update
+        instead of ~30, the same arithmetic, draws from ``generator``'s stream. For ``CD(k)`` (stateless
+        samplers) only; a graph is captured again whenever the learning rate, momentum or a tensor changes.
     """
 
     def __init__(self, rbm: RBM, config: TrainConfig, sampler: CD | None = None,
-                 generator: torch.Generator | None = None, callbacks: Sequence[Callable] = ()):
+                 generator: torch.Generator | None = None, callbacks: Sequence[Callable] = (),
+                 cuda_graphs: bool = False):
         self.rbm = rbm
         self.config = config
         self.sampler = sampler if sampler is not None else CD(1)
+        if cuda_graphs and (rbm.weight.device.type != "cuda" or type(self.sampler) is not CD):
+            raise ValueError(f"cuda_graphs=True needs an RBM on a CUDA device and a CD(k) sampler; got "
+                             f"{rbm.weight.device} and {type(self.sampler).__name__} (PCD's chains persist in "
+                             f"Python state that a replayed graph would not update)")
+        self.cuda_graphs = cuda_graphs
+        self._graph, self._graph_key, self._graph_batch = None, None, None
         self.generator = generator if generator is not None else torch.Generator(rbm.weight.device).manual_seed(0)
         self.callbacks = list(callbacks)
         self.velocity = {name: torch.zeros_like(p) for name, p in rbm.named_parameters()}
@@ -213,8 +224,9 @@ class Trainer:
         self._sampler_uses_gradients = type(self.sampler).after_update is not CD.after_update
         self.epoch_ = 0
         self.history_: list[dict] = []
-        self._pending_finite_test: torch.Tensor | float = 0.0  # the per-batch divergence test of a GPU epoch
+        # on a GPU the per-batch divergence test is summed on the device and read once per epoch
         self._defer_finite_test = rbm.weight.device.type != "cpu"
+        self._finite_sum = torch.zeros((), dtype=rbm.weight.dtype, device=rbm.weight.device)
 
     # one update ---------------------------------------------------------------------------------------------
     def _step(self, v_data: torch.Tensor, learning_rate: float, momentum: float) -> None:
@@ -230,7 +242,7 @@ class Trainer:
         # On a GPU reading it would stall the queue every batch: the sums are accumulated and read once per epoch.
         finite_test = grads["visible_bias"].sum() + h_data.sum()
         if self._defer_finite_test:
-            self._pending_finite_test = finite_test.add_(self._pending_finite_test)
+            self._finite_sum.add_(finite_test)
         elif not math.isfinite(finite_test.item()):
             raise DivergenceError(
                 f"RBM training diverged in epoch {self.epoch_ + 1}: non-finite "
@@ -273,6 +285,27 @@ class Trainer:
             else:
                 getattr(rbm, name).add_(self.velocity[name].mul_(momentum).add_(g, alpha=learning_rate))
         self.sampler.after_update(rbm, grads)
+
+    def _replay_step(self, v_data: torch.Tensor, learning_rate: float, momentum: float) -> None:
+        """``_step`` replayed from a CUDA graph; the first update under a new key runs eagerly (the warm-up a
+        capture needs) and the graph is captured after it."""
+        tensors = [self.rbm.weight, self.rbm.visible_bias, self.rbm.hidden_bias, *self.velocity.values(),
+                   self.hidden_activity, self._finite_sum]
+        key = (learning_rate, momentum, tuple(v_data.shape), tuple(t.data_ptr() for t in tensors))
+        if key == self._graph_key:
+            self._graph_batch.copy_(v_data)
+            self._graph.replay()
+            return
+        side = torch.cuda.Stream(v_data.device)
+        side.wait_stream(torch.cuda.current_stream(v_data.device))
+        with torch.cuda.stream(side):
+            self._step(v_data, learning_rate, momentum)
+        torch.cuda.current_stream(v_data.device).wait_stream(side)
+        self._graph, self._graph_batch = torch.cuda.CUDAGraph(), v_data.clone()
+        self._graph.register_generator_state(self.generator)
+        with torch.cuda.graph(self._graph):
+            self._step(self._graph_batch, learning_rate, momentum)
+        self._graph_key = key
 
     # the loop -----------------------------------------------------------------------------------------------
     @torch.no_grad()
@@ -325,7 +358,10 @@ class Trainer:
             batches = (self._shuffled_batches(data) if isinstance(data, torch.Tensor)
                        else self._streamed_batches(data, first_rows))
             for batch in batches:
-                self._step(batch, lr, momentum)
+                if self.cuda_graphs and batch.shape[0] == cfg.batch_size:
+                    self._replay_step(batch, lr, momentum)
+                else:
+                    self._step(batch, lr, momentum)
             if first_rows is not None:
                 monitor, first_rows = torch.cat(first_rows), None
             self._check_parameters(lr)
@@ -360,8 +396,7 @@ class Trainer:
             raise ValueError("data has no rows (the iterable yielded no batches)")
 
     def _check_parameters(self, learning_rate: float) -> None:
-        pending, self._pending_finite_test = self._pending_finite_test, 0.0
-        if isinstance(pending, torch.Tensor) and not math.isfinite(pending.item()):
+        if self._defer_finite_test and not math.isfinite(self._finite_sum.item()):
             raise DivergenceError(
                 f"RBM training diverged in epoch {self.epoch_ + 1}: non-finite hidden activations or visible-bias "
                 f"gradient in at least one batch (max |W| = {self.rbm.weight.abs().max().item():.3g}). Lower the "
