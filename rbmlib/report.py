@@ -20,7 +20,7 @@ from . import stats
 
 RESULTS_ENV = "RBMBOOK_RESULTS"
 PROFILES_SHOWN = ("ci", "long", "paper")
-COMMIT_ENV = "RBMBOOK_GIT_COMMIT"  # read only where the checkout has no .git
+COMMIT_ENV = "RBMBOOK_GIT_COMMIT"  # names the commit of a copy whose .git is absent or stale; changes then unknown
 
 
 def fmt(value, digits: int = 2, percent: bool = False, signed: bool = False) -> str:
@@ -166,8 +166,8 @@ def _git(*args: str, cwd: Path) -> str | None:
 
 
 def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = None) -> dict:
-    """Where and how a result was computed: rbmlib's version, the checkout's commit (``$RBMBOOK_GIT_COMMIT`` in a copy
-    without ``.git``) and its uncommitted changes (tracked files other than ``book/results``; None outside a checkout), versions, device, threads, seeds, time."""
+    """Where and how a result was computed: rbmlib's version, the checkout's commit (``$RBMBOOK_GIT_COMMIT`` where
+    set: a copy whose ``.git`` is absent or stale) and its uncommitted changes (tracked files other than ``book/results``; None outside a checkout), versions, device, threads, seeds, time."""
     import numpy
     import torch
 
@@ -176,12 +176,12 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
 
     root = book_root()
     commit = changes = None
-    if root is not None and (head := _git("rev-parse", "HEAD", cwd=root)):
+    if os.environ.get(COMMIT_ENV):  # a copy whose .git may not match it (a lent GPU machine) names its commit
+        commit = os.environ[COMMIT_ENV]
+    elif root is not None and (head := _git("rev-parse", "HEAD", cwd=root)):
         commit = head.strip()
         status = _git("status", "--porcelain", "--untracked-files=no", cwd=root) or ""
         changes = sorted(line[3:] for line in status.splitlines() if not line[3:].startswith("book/results/"))
-    else:  # a copy without .git (a lent GPU machine) names the commit it was copied from; its changes are unknown
-        commit = os.environ.get(COMMIT_ENV) or None
     cpu = cpu_name()
     return {
         "rbmlib": __version__,

@@ -200,8 +200,9 @@ class Trainer:
         Called as ``callback(trainer, record)`` after every epoch.
     cuda_graphs : bool
         On a GPU, capture one update as a CUDA graph and replay it for every full mini-batch: one launch per update
-        instead of ~30, the same arithmetic, draws from ``generator``'s stream. For ``CD(k)`` (stateless
-        samplers) only; a graph is captured again whenever the learning rate, momentum or a tensor changes.
+        instead of ~30, the same arithmetic and the same draws from ``generator`` (weights bit-identical to the eager
+        path's, checked on an H200). For ``CD(k)`` (stateless samplers) only; a graph is captured again whenever
+        the learning rate, momentum or a tensor changes.
     """
 
     def __init__(self, rbm: RBM, config: TrainConfig, sampler: CD | None = None,

@@ -447,9 +447,8 @@ def test_cuda_graphs_are_refused_off_the_gpu_and_for_persistent_chains():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_cuda_graph_training_follows_the_eager_trainer():
-    """Replayed updates do what eager ones do: a schedule change (momentum switch) and a short last batch included;
-    graph draws come from the same generator's stream, so the models agree in law, checked on the reconstruction."""
-    from rbmlib.estimators import reconstruction_error
+    """Replayed updates do exactly what eager ones do, draws included: a schedule change (momentum switch) and a
+    short last batch in the run (bit-identical weights on an H200, torch 2.11, 2026-11-30)."""
     from rbmlib.rbm import RBM
     from rbmlib.train import TrainConfig, Trainer
 
@@ -461,5 +460,5 @@ def test_cuda_graph_training_follows_the_eager_trainer():
         t.fit(x, progress=False)
     eager, graphed = trainers
     assert [r["momentum"] for r in graphed.history_] == [r["momentum"] for r in eager.history_]
-    assert abs(reconstruction_error(graphed.rbm, x) - reconstruction_error(eager.rbm, x)) < 0.01
-    print("graphed weights equal eager:", torch.equal(graphed.rbm.weight, eager.rbm.weight))
+    for name, p in eager.rbm.named_parameters():
+        assert torch.equal(dict(graphed.rbm.named_parameters())[name], p), name
