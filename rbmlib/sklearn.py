@@ -1,10 +1,11 @@
 """rbmlib as a scikit-learn estimator: ``RBMTransformer``, a faster ``sklearn.neural_network.BernoulliRBM`` with
-rbmlib's samplers, momentum, weight decay and unit types, for ``Pipeline`` and ``GridSearchCV``.
+rbmlib's samplers, momentum, weight decay and unit types, for ``Pipeline`` and ``GridSearchCV``::
 
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from rbmlib.sklearn import RBMTransformer
-    model = make_pipeline(RBMTransformer(n_components=100, random_state=0), LogisticRegression()).fit(X, y)
+    model = make_pipeline(RBMTransformer(n_components=100, random_state=0),
+                          LogisticRegression()).fit(X, y)
 """
 from __future__ import annotations
 

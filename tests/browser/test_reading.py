@@ -29,11 +29,7 @@ WIDTHS = (1400, 390)
 
 # (check, page) → why it fails on the current book. Checks: "progress", "overflow-1400", "overflow-390", "dark",
 # "pointers". Every entry is a strict xfail: fix the content, then delete the entry.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("overflow-390", "book/api"):
-        "at 390 px autodoc signatures do not wrap (e.g. NReLU(..., noise_variance='sigmoid'), "
-        "reconstruction_error(rbm, ...)): the page is 564 px wide",
-}
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _param(check: str, *values, id: str):
