@@ -4,6 +4,7 @@
 #   make record NB=notebooks/X.ipynb   re-execute a notebook in place and record its results in book/results
 #                                     (NB defaults to every chapter, then the status page)
 #   make long NB=notebooks/X.ipynb     a long run (PROFILE=long or paper): results to book/results, resumable
+#   make mutations                     the mutation check (tests/mutations): fails if any deliberate bug survives
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.rbmbook-installed
 # nbval runs notebooks two at a time (each trains on one thread), using both cores of the CI machine.
 NB_WORKERS ?= 2
 
-.PHONY: test unit notebooks book record long clean
+.PHONY: test unit notebooks book record long mutations clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,12 @@ test: unit notebooks
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -q
+
+# Every mutation of tests/mutations (both sets), two at a time, each in its own copy of the repository; the test
+# files named after the mutated module first, the rest of the unit suite only if they pass. Exit 1 if one survives.
+MUTATION_WORKERS ?= 2
+mutations: $(STAMP)
+	$(PY) tests/mutations/run.py --workers $(MUTATION_WORKERS)
 
 notebooks: $(STAMP)
 	$(PY) -m pytest -q --color=no -o verbosity_assertions=1 --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \

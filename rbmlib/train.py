@@ -2,13 +2,15 @@
 
 For each mini-batch of n examples (Hinton 2010, §§3–10):
 
-    ĝ_W = (v_dataᵀ E[h | v_data] − v_modelᵀ E[h | v_model]) / n       (the CD / PCD estimate of ∂ log p / ∂W)
-    ĝ_b = mean(v_data − v_model),   ĝ_c = mean(E[h | v_data] − E[h | v_model])
+    ĝ_W = v_dataᵀ E[h | v_data] / n − v_modelᵀ E[h | v_model] / m    (the CD / PCD estimate of ∂ log p / ∂W)
+    ĝ_b = mean(v_data) − mean(v_model),   ĝ_c = mean(E[h | v_data]) − mean(E[h | v_model])
     Δθ ← μ Δθ + ε (ĝ_θ − λ θ)    with weight decay λ on W only (§10), momentum μ (§9), learning rate ε (§6)
     θ  ← θ + Δθ
 
-v_model comes from a sampler (``rbmlib.samplers``). An optional sparsity target t (§11) adds
-−κ (q − t) to ĝ_c and −κ mean(v_data) ⊗ (q − t) to ĝ_W, with q an exponentially decaying mean of E[h | v_data].
+v_model comes from a sampler (``rbmlib.samplers``): m = n rows for CD, one row per persistent chain for PCD (each
+phase's statistic is the mean over its own rows, also when the chains outnumber a short last batch). An optional
+sparsity target t (§11) adds −κ (q − t) to ĝ_c and −κ mean(v_data) ⊗ (q − t) to ĝ_W, with q an exponentially
+decaying mean of E[h | v_data].
 """
 from __future__ import annotations
 
@@ -264,14 +266,18 @@ class Trainer:
         if plain_sgd and cfg.weight_decay > 0:
             weight.mul_(1.0 - learning_rate * cfg.weight_decay)  # −ελW, from W before this step is added
         step, beta = (weight, 1.0) if plain_sgd else (self.velocity["weight"], momentum)
-        if self._sampler_uses_gradients:  # fast PCD's fast weights follow ĝ_W itself: form it
+        m = v_model.shape[0]  # n for CD; the number of chains for PCD, which may differ from this batch's rows
+        if self._sampler_uses_gradients and m == n:  # fast PCD's fast weights follow ĝ_W itself: form it
             grads["weight"] = torch.mm(v_data.t(), h_data).addmm_(v_model.t(), h_model, alpha=-1.0).div_(n)
+        elif self._sampler_uses_gradients:  # each phase's statistic is the mean over its own rows
+            grads["weight"] = torch.mm(v_data.t(), h_data).div_(n).addmm_(v_model.t(), h_model, alpha=-1.0 / m)
+        if self._sampler_uses_gradients:
             if penalty is not None:
                 grads["weight"].addr_(v_data.mean(0), penalty, alpha=-1.0)
             (step.mul_(beta) if beta != 1.0 else step).add_(grads["weight"], alpha=learning_rate)
-        else:  # ĝ_W's two products accumulated straight into the step (β, α = ±ε/n): no 784×500 temporaries
+        else:  # ĝ_W's two products accumulated straight into the step (β, α = ε/n, −ε/m): no 784×500 temporaries
             step.addmm_(v_data.t(), h_data, beta=beta, alpha=learning_rate / n)
-            step.addmm_(v_model.t(), h_model, alpha=-learning_rate / n)
+            step.addmm_(v_model.t(), h_model, alpha=-learning_rate / m)
             if penalty is not None:
                 step.addr_(v_data.mean(0), penalty, alpha=-learning_rate)
         if not plain_sgd:

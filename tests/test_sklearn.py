@@ -127,3 +127,28 @@ def test_the_rbm_is_an_rbmlib_model_with_the_chosen_units():
     model = RBMTransformer(3, visible="gaussian", hidden="nrelu", learning_rate=1e-3, n_iter=1).fit(X - 0.5)
     assert isinstance(model.rbm_, RBM) and repr(model.rbm_.hidden).startswith("NReLU")
     assert (model.transform(X - 0.5) >= 0).all()  # noise-free rectified features
+
+
+@pytest.mark.parametrize("params", [dict(sampler="cd", k=3), dict(sampler="pcd", k=2),
+                                    dict(sampler="cd", momentum=0.5, weight_decay=0.05),
+                                    dict(sampler="pcd", weight_decay=0.2)], ids=["cd-k3", "pcd-k2", "cd-decay",
+                                                                                  "pcd-decay"])
+def test_every_hyper_parameter_reaches_the_trainer(params):
+    """fit is rbmlib's Trainer with the same settings, bit for bit: k Gibbs steps, momentum and weight decay
+    included. The generator is seeded as documented: np.random.RandomState(random_state).randint(2^31 − 1)."""
+    from rbmlib.samplers import CD, PCD
+    from rbmlib.train import TrainConfig, Trainer
+
+    X = np.random.default_rng(0).random((40, 6))
+    model = RBMTransformer(4, n_iter=3, batch_size=10, learning_rate=0.2, random_state=5, **params).fit(X)
+    seed = np.random.RandomState(5).randint(np.iinfo(np.int32).max)
+    generator = torch.Generator().manual_seed(int(seed))
+    rbm = RBM(6, 4, weight_std=0.01, generator=generator)
+    momentum = params.get("momentum", 0.0)
+    config = TrainConfig(epochs=3, batch_size=10, learning_rate=0.2, initial_momentum=momentum,
+                         final_momentum=momentum, weight_decay=params.get("weight_decay", 0.0))
+    sampler = (CD if params["sampler"] == "cd" else PCD)(params.get("k", 1))
+    Trainer(rbm, config, sampler, generator).fit(X, progress=False)
+    assert np.array_equal(model.components_, rbm.weight.detach().t().numpy())
+    assert np.array_equal(model.intercept_hidden_, rbm.hidden_bias.detach().numpy())
+    assert np.array_equal(model.intercept_visible_, rbm.visible_bias.detach().numpy())

@@ -124,3 +124,23 @@ def test_beats_bounded_credits_a_pair_only_when_the_intervals_separate():
         stats.beats_bounded([1.0] * 5, [0.0] * 5, low, high, min_effect=0.5)
     assert stats.decide("beats_bounded", dict(a_low=[2.0] * 5, a_high=[3.0] * 5, b_low=low, b_high=high,
                                               min_effect=0.5)).outcome is Outcome.REPRODUCED
+
+
+def test_reaches_uses_mean_plus_minus_two_standard_errors():
+    """values (1.0, 1.2): mean 1.1, s.e. 0.1. Paper 1.1 ± 0.15: mean ± 2 s.e. = [0.9, 1.3] straddles [0.95, 1.25]
+    (inconclusive), although mean ± 1 s.e. = [1.0, 1.2] would lie inside it."""
+    straddles = stats.reaches([1.0, 1.2], 1.1, tolerance=0.15, label="verified")
+    assert straddles.outcome is Outcome.INCONCLUSIVE
+    assert stats.reaches([1.0, 1.2], 1.1, tolerance=0.21, label="verified").outcome is Outcome.REPRODUCED
+    # paper 1.45 ± 0.1 = [1.35, 1.55]: mean + 2 s.e. = 1.3 lies wholly below it (not reproduced); paper 1.3 ± 0.05
+    # = [1.25, 1.35]: 1.3 reaches it (inconclusive), although mean + 1 s.e. = 1.2 would not
+    assert stats.reaches([1.0, 1.2], 1.45, tolerance=0.1, label="verified").outcome is Outcome.NOT_REPRODUCED
+    assert stats.reaches([1.0, 1.2], 1.3, tolerance=0.05, label="verified").outcome is Outcome.INCONCLUSIVE
+
+
+def test_alpha_is_five_percent():
+    """Four of four pairs (p = 1/16 = 0.0625) do not reach α = 0.05; five of five (p = 1/32) do."""
+    assert stats.ALPHA == 0.05
+    four = stats.beats([0.1] * 4, [0.2] * 4, min_effect=0.05)
+    assert four.outcome is Outcome.INCONCLUSIVE and "α = 0.05" in four.rule
+    assert stats.beats([0.1] * 5, [0.2] * 5, min_effect=0.05).outcome is Outcome.REPRODUCED

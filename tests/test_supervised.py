@@ -146,3 +146,15 @@ def test_select_learning_rate_skips_diverged_runs_and_prefers_the_smaller_rate_o
         select_learning_rate(lambda lr: (_ for _ in ()).throw(DivergenceError("x")), [0.1])
     with pytest.raises(ValueError, match="empty"):
         select_learning_rate(score, [])
+
+
+def test_keep_best_keeps_the_earlier_epoch_on_a_tie():
+    """Epochs 2 and 3 tie on the validation value: the parameters after epoch 2 are kept (the docstring's rule)."""
+    w = nn.Parameter(torch.zeros(1))
+    module = nn.Module()
+    module.w = w
+    valid = iter([3.0, 1.0, 1.0, 2.0])
+    history = fit(lambda b: -w.sum(), torch.optim.SGD([w], lr=1.0), 4, epochs=4, batch_size=4,
+                  generator=torch.Generator().manual_seed(0), after_epoch=lambda e: {"valid": next(valid)},
+                  keep_best=(module, "valid"))
+    assert history.best_epoch == 2 and w.item() == 2.0  # after epoch 2, w = 2 (epoch 3 would give 3)
