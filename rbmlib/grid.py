@@ -23,11 +23,19 @@ SCHEDULER_ENV = "RBMBOOK_DASK_SCHEDULER"  # e.g. tcp://host:8786: run the cells 
 JOBS_ENV = "RBMBOOK_JOBS"  # worker processes on this machine (default 1: serial, in-process)
 
 
+# rbmlib's modules that only present, decide, schedule or store results: a grid cell's numbers do not depend on
+# them, so editing them leaves cached cells valid (every other module, data loading included, is in the key)
+NOT_COMPUTING = ("checkpoint.py", "grid.py", "profiles.py", "report.py", "stats.py")
+
+
 def code_version(*texts: str) -> str:
-    """A short hash of rbmlib's source files and ``texts`` (e.g. the notebook cells that define a cell's protocol)."""
+    """A short hash of the source of rbmlib's computing modules (all but ``NOT_COMPUTING``) and ``texts`` (e.g. the
+    notebook cells that define a cell's protocol): a change to either recomputes the cells cached under it."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
-        digest.update(path.read_bytes())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).as_posix() not in NOT_COMPUTING:
+            digest.update(path.read_bytes())
     for text in texts:
         digest.update(text.encode())
     return digest.hexdigest()[:16]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import hashlib
 import json
 import math
 import os
@@ -165,6 +166,80 @@ def _git(*args: str, cwd: Path) -> str | None:
         return None
 
 
+CODE_HASH_SCHEME = "rbmbook-code-hash-2"  # bump when what code_hash covers changes
+
+
+def chapter_notebook(name: str, root: Path | None = None) -> Path | None:
+    """The chapter notebook that writes the results ``name``: ``notebooks/<name>.ipynb`` of the checkout ``root``
+    (default: the one holding the working directory), else its only ``notebooks/<name>_*.ipynb`` (``he2015`` →
+    ``he2015_delving_deep.ipynb``); None outside a checkout, or when no notebook or several match."""
+    root = root if root is not None else book_root()
+    if root is None:
+        return None
+    folder = Path(root) / "notebooks"
+    exact = folder / f"{name}.ipynb"
+    if exact.is_file():
+        return exact
+    matches = sorted(folder.glob(f"{name}_*.ipynb"))
+    return matches[0] if len(matches) == 1 else None
+
+
+def notebook_code(path: Path | str) -> str:
+    """A notebook's code, normalised for :func:`code_hash`: the source of each non-blank code cell, in order, with
+    line endings as ``\\n``, trailing spaces of every line and blank lines at the cell's ends removed, cells joined
+    by a NUL line. Outputs, execution counts, cell metadata (tags) and Markdown cells are left out: re-executing a
+    notebook or rewording its prose does not change it."""
+    cells = []
+    for cell in json.loads(Path(path).read_text(encoding="utf-8"))["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        lines = [line.rstrip() for line in source.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+        text = "\n".join(lines).strip("\n")
+        if text.strip():
+            cells.append(text)
+    return "\n\0\n".join(cells)
+
+
+def code_hash(name: str, root: Path | None = None) -> tuple[str, str | None]:
+    """The hash of the code that produces the results ``name``, and the notebook it covers (relative to ``root``).
+
+    SHA-256 (hex) over, in this order: the scheme name (``CODE_HASH_SCHEME``); the chapter notebook's path relative
+    to the checkout and its :func:`notebook_code` (nothing when :func:`chapter_notebook` finds none); then every
+    ``.py`` file of the imported ``rbmlib`` package that computes (all but ``rbmlib.grid.NOT_COMPUTING``: editing
+    how results are shown, decided or stored leaves them current), sorted by its path inside the package, each as
+    its path and its bytes. A results file records it (``provenance.code_hash``); :func:`code_status` compares it with the code of now.
+    """
+    root = root if root is not None else book_root()
+    digest = hashlib.sha256(CODE_HASH_SCHEME.encode() + b"\0")
+    notebook = chapter_notebook(name, root)
+    relative = None
+    if notebook is not None:
+        relative = notebook.resolve().relative_to(Path(root).resolve()).as_posix()
+        digest.update(f"notebook {relative}\0{notebook_code(notebook)}\0".encode())
+    from .grid import NOT_COMPUTING
+
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix()):
+        if path.relative_to(package).as_posix() not in NOT_COMPUTING:
+            digest.update(f"rbmlib/{path.relative_to(package).as_posix()}\0".encode() + path.read_bytes() + b"\0")
+    return digest.hexdigest(), relative
+
+
+CURRENT, STALE, NO_CODE_HASH = "current", "stale", "no code hash"
+
+
+def code_status(payload: dict, root: Path | None = None, *, current_hash: str | None = None) -> str:
+    """``"current"`` when a results file's recorded code hash equals :func:`code_hash` of its name now
+    (``current_hash`` when given), ``"stale"`` when it differs (the notebook's code or rbmlib changed since the run),
+    ``"no code hash"`` when none is recorded (a file written before hashes were recorded)."""
+    recorded = (payload.get("provenance") or {}).get("code_hash")
+    if not recorded:
+        return NO_CODE_HASH
+    now = current_hash if current_hash is not None else code_hash(payload["name"], root)[0]
+    return CURRENT if recorded == now else STALE
+
+
 def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = None) -> dict:
     """Where and how a result was computed: rbmlib's version, the checkout's commit (``$RBMBOOK_GIT_COMMIT`` where
     set: a copy whose ``.git`` is absent or stale) and its uncommitted changes (tracked files other than ``book/results``; None outside a checkout), versions, device, threads, seeds, time."""
@@ -245,13 +320,27 @@ def _finite_or_none(value):
 def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[Verdict] = (), title: str = "",
                  seeds=None, wall_time_s=None, directory: Path | str | None = None) -> Path:
     """Write ``{directory}/{name}.{profile}.json`` atomically: results, verdicts (with their raw inputs) and
-    provenance. ``directory`` defaults to ``results_dir()``."""
+    provenance. ``directory`` defaults to ``results_dir()``.
+
+    The provenance records ``code_hash`` (:func:`code_hash`: the chapter notebook found from ``name`` in the checkout
+    holding the working directory, ``code_hash_notebook``, and rbmlib's sources, hashed when the file is written)
+    and ``smoke`` (``RBMBOOK_SMOKE=1``: a smoke run, which is refused when ``directory`` is the book's
+    ``book/results``)."""
     from .checkpoint import atomic_write_text
 
+    from .profiles import smoke_active
+
     path = Path(directory if directory is not None else results_dir()) / f"{name}.{profile}.json"
+    smoke = smoke_active()
+    root = book_root()
+    if smoke and root is not None and path.parent.resolve() == (root / "book" / "results").resolve():
+        raise ValueError(f"a smoke run (RBMBOOK_SMOKE=1) is no result: it is not written to the book's {path.parent}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    digest, notebook = code_hash(name, root)
     payload = {"name": name, "title": title or name, "profile": profile, "results": results,
-               "verdicts": [v.to_json() for v in verdicts], "provenance": provenance(seeds, wall_time_s)}
+               "verdicts": [v.to_json() for v in verdicts],
+               "provenance": {**provenance(seeds, wall_time_s), "code_hash": digest, "code_hash_notebook": notebook,
+                              "smoke": smoke}}
     text = json.dumps(_finite_or_none(payload), indent=2, sort_keys=True, allow_nan=False)
     atomic_write_text(path, _without_machine_paths(text) + "\n")
     return path
@@ -318,52 +407,78 @@ def _verdicts_by_claim(payload: dict | None) -> dict[str, Verdict]:
     return {v.claim: v for v in map(Verdict.from_json, payload["verdicts"])} if payload else {}
 
 
-def _run_cell(verdict: Verdict | None, payload: dict | None) -> str:
+CODE_MARK = {CURRENT: "", STALE: "⌛ stale (the code changed since this run): ", NO_CODE_HASH: "no code hash: "}
+
+
+def _run_cell(verdict: Verdict | None, payload: dict | None, status: str = CURRENT) -> str:
     if payload is None:
         return "not run"
     if verdict is None:
         return "—"
-    return f"{_outcome_cell(verdict)}: {verdict.decision.evidence}"
+    return f"{CODE_MARK[status]}{_outcome_cell(verdict)}: {verdict.decision.evidence}"
+
+
+def _root_of(directory: Path) -> Path | None:
+    """The checkout whose code the results in ``directory`` are compared with: the one holding ``directory``, else
+    the one holding the working directory."""
+    return book_root(directory) or book_root()
+
+
+def _code_statuses(payloads: Iterable[dict | None], directory: Path) -> list[str | None]:
+    """:func:`code_status` of each payload (None for a run not made), each chapter's current hash computed once."""
+    payloads, root = list(payloads), _root_of(directory)
+    current = {name: code_hash(name, root)[0] for name in {p["name"] for p in payloads if p is not None}}
+    return [None if p is None else code_status(p, current_hash=current[p["name"]]) for p in payloads]
 
 
 def tally(directory: Path | str | None = None) -> Table:
-    """Counts of outcomes per profile and kind over every recorded results file."""
+    """Counts of outcomes per profile and kind over every recorded results file, and how many of those files are
+    current, stale or without a code hash (:func:`code_status`)."""
     directory = Path(directory if directory is not None else book_results_dir())
     counts: dict[str, dict[stats.Outcome, int]] = {}
-    for path in sorted(directory.glob("*.json")):
-        payload = read_results(path)
+    code: dict[str, dict[str, int]] = {}
+    paths = sorted(directory.glob("*.json"))
+    payloads = [read_results(path) for path in paths]
+    for payload, status in zip(payloads, _code_statuses(payloads, directory)):
         profile = counts.setdefault(payload["profile"], {})
+        code.setdefault(payload["profile"], {}).setdefault(status, 0)
+        code[payload["profile"]][status] += 1
         for v in map(Verdict.from_json, payload["verdicts"]):
             profile[v.outcome] = profile.get(v.outcome, 0) + 1
     order = [p for p in PROFILES_SHOWN if p in counts] + sorted(set(counts) - set(PROFILES_SHOWN))
-    rows = [[f"`{p}`", *(str(counts[p].get(o, 0)) for o in stats.Outcome)] for p in order]
-    return Table(["profile", *(f"{o.mark} {o.value}" for o in stats.Outcome)], rows)
+    rows = [[f"`{p}`", *(str(counts[p].get(o, 0)) for o in stats.Outcome),
+             ", ".join(f"{code[p][c]} {c}" for c in (CURRENT, STALE, NO_CODE_HASH) if c in code[p])] for p in order]
+    return Table(["profile", *(f"{o.mark} {o.value}" for o in stats.Outcome), "results files"], rows)
 
 
 def status_table(directory: Path | str | None = None) -> Table:
     """One row per claim or check over all chapters: its data, the paper's number, and the outcome in each profile
-    with recorded results (`ci`, `long`, `paper`). Built from the results files, never typed; outcomes recomputed."""
+    with recorded results (`ci`, `long`, `paper`). Built from the results files, never typed; outcomes recomputed.
+    A run whose code changed since is marked stale, one that recorded no code hash says so (:func:`code_status`)."""
     directory = Path(directory if directory is not None else book_results_dir())
     rows = []
     for ci_path in sorted(directory.glob("*.ci.json")):
         ci = read_results(ci_path)
-        runs = {p: load_results(ci["name"], p, directory) for p in PROFILES_SHOWN[1:]}
+        runs = {"ci": ci, **{p: load_results(ci["name"], p, directory) for p in PROFILES_SHOWN[1:]}}
+        status = dict(zip(runs, _code_statuses(runs.values(), directory)))
         by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
         for i, v in enumerate(map(Verdict.from_json, ci["verdicts"])):
             chapter = "" if i else ci.get("title", ci["name"])  # the chapter is named on its first row only
-            rows.append([chapter, v.kind, v.claim, v.data, v.paper or "—", _run_cell(v, ci),
-                         *(_run_cell(by_claim[p].get(v.claim), runs[p]) for p in PROFILES_SHOWN[1:])])
+            rows.append([chapter, v.kind, v.claim, v.data, v.paper or "—",
+                         *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)])
     return Table(["chapter", "kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"], rows)
 
 
 def profile_table(name: str, directory: Path | str | None = None) -> Table:
-    """One chapter's verdicts in every profile with recorded results, side by side (each chapter's last cell)."""
+    """One chapter's verdicts in every profile with recorded results, side by side (each chapter's last cell); a run
+    whose code changed since is marked stale, one that recorded no code hash says so (:func:`code_status`)."""
     directory = Path(directory if directory is not None else book_results_dir())
     runs = {p: load_results(name, p, directory) for p in PROFILES_SHOWN}
+    status = dict(zip(runs, _code_statuses(runs.values(), directory)))
     claims: dict[str, Verdict] = {}
     for run in runs.values():
         for claim_, v in _verdicts_by_claim(run).items():
             claims.setdefault(claim_, v)
     by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
-    rows = [[c, *(_run_cell(by_claim[p].get(c), runs[p]) for p in PROFILES_SHOWN)] for c in claims]
+    rows = [[c, *(_run_cell(by_claim[p].get(c), runs[p], status[p]) for p in PROFILES_SHOWN)] for c in claims]
     return Table(["claim or check", *(f"`{p}`" for p in PROFILES_SHOWN)], rows)

@@ -67,6 +67,22 @@ def test_folds_pairs_and_training_faces(fake_lfw):
         data.pairs(2)
 
 
+def test_first_pairs_keeps_the_first_pairs_of_every_fold(fake_lfw):
+    data = LFWVerification(fake_lfw, size=8, view=1)  # DevTrain: 2 + 2 pairs, DevTest: 1 + 1
+    assert data.first_pairs(None) is data
+    few = data.first_pairs(1)
+    assert few.images is data.images and len(data.pairs(0)[2]) == 4  # the original keeps every pair
+    index_a, index_b, same = few.pairs(0)
+    assert names(few, index_a) == ["Ann/Ann_0001.jpg", "Ann/Ann_0003.jpg"] and same.tolist() == [True, False]
+    assert names(few, index_b) == ["Ann/Ann_0002.jpg", "Bob/Bob_0001.jpg"]
+    assert names(few, few.training_faces(1)) == names(few, torch.cat([index_a, index_b])[[0, 2, 1, 3]])
+    assert [p.tolist() for p in few.pairs(1)] == [p.tolist() for p in data.pairs(1)]  # it had one pair of each
+    kept = data.first_pairs(1, keep=[0])
+    assert len(kept.pairs(0)[2]) == 4 and len(kept.training_faces(1)) == 8
+    with pytest.raises(ValueError, match="at least 1"):
+        data.first_pairs(0)
+
+
 def test_view_1_is_a_training_and_a_test_fold(fake_lfw):
     data = LFWVerification(fake_lfw, size=8, view=1)
     assert data.view == 1 and data.n_folds == 2

@@ -1,5 +1,7 @@
 """rbmlib.grid: a grid of self-seeding cells gives the same results serially, in processes, on a Dask cluster, and
 after an interrupted run is resumed from its on-disk cache."""
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -54,3 +56,98 @@ def test_a_dask_local_cluster_matches_the_serial_run():
                                   dashboard_address=None) as cluster:
         on_cluster = grid.run(train_cell, CELLS, scheduler=cluster.scheduler_address, progress=False)
     assert on_cluster == grid.run(train_cell, CELLS, progress=False)
+
+
+KILL_SCRIPT = '''
+import json, sys, time
+from rbmlib import grid
+from rbmlib.reproducibility import seed_everything
+import torch
+
+CELLS = [{"seed": s, "width": w} for s in range(3) for w in (2, 3)]
+
+
+def slow_cell(seed, width):
+    """train_cell of tests/test_grid.py, slowed down so that the run can be killed between cells."""
+    with open(sys.argv[1], "a") as log:
+        log.write(f"{seed} {width}\\n")
+    time.sleep(0.4)
+    seed_everything(seed, threads=1)
+    g = torch.Generator().manual_seed(seed)
+    w = torch.randn(width, width, generator=g)
+    for _ in range(10):
+        w = torch.tanh(w @ w.T / width)
+    return {"seed": seed, "width": width, "value": w.sum().item()}
+
+
+results = grid.run(slow_cell, CELLS, cache=sys.argv[3] if len(sys.argv) > 3 else None, progress=False)
+with open(sys.argv[2], "w") as out:
+    json.dump(results, out)
+'''
+
+
+def test_a_run_killed_with_sigkill_resumes_with_identical_results(tmp_path):
+    """A grid run killed by SIGKILL (no cleanup at all) after some of its cells finished, executed again: the
+    finished cells come from the on-disk cache, the others are computed, and the results equal an uninterrupted run."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "kill_demo.py"
+    script.write_text(KILL_SCRIPT)
+    env = {**os.environ, "RBMBOOK_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+
+    def start(log, out, cache=None):
+        return subprocess.Popen([sys.executable, str(script), str(log), str(out), *([cache] if cache else [])],
+                                env=env, cwd=tmp_path)
+
+    def finished_cells():  # joblib.Memory writes a cell's output.pkl atomically once the cell has returned
+        return len(list((tmp_path / "cache" / "grid").rglob("output.pkl")))
+
+    first = start(tmp_path / "first.log", tmp_path / "first.json", "kill-demo")
+    deadline = time.monotonic() + 120
+    while finished_cells() < 2:
+        assert first.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline, "no cell finished within 2 minutes"
+        time.sleep(0.02)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    done = finished_cells()
+    assert first.returncode == -signal.SIGKILL and 2 <= done < 6 and not (tmp_path / "first.json").exists()
+
+    second = start(tmp_path / "second.log", tmp_path / "second.json", "kill-demo")
+    assert second.wait(timeout=120) == 0
+    computed = (tmp_path / "second.log").read_text().split("\n")[:-1]
+    cells = [f"{c['seed']} {c['width']}" for c in CELLS]
+    assert computed == cells[done:]  # the finished cells were not recomputed, the rest were
+    uninterrupted = start(tmp_path / "plain.log", tmp_path / "plain.json")  # no cache at all
+    assert uninterrupted.wait(timeout=120) == 0
+    resumed = json.loads((tmp_path / "second.json").read_text())
+    assert resumed == json.loads((tmp_path / "plain.json").read_text())  # identical, bit for bit
+    assert [r["seed"] for r in resumed] == [c["seed"] for c in CELLS]
+
+
+def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path):
+    """Editing a module that only presents or stores results (report.py) keeps cached cells valid; editing one that
+    computes them (train.py), or the protocol text, does not."""
+    import importlib.util
+    import shutil
+
+    package = tmp_path / "rbmlib"
+    shutil.copytree(Path(grid.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def version(text="protocol"):
+        spec = importlib.util.spec_from_file_location("grid_copy", package / "grid.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.code_version(text)
+
+    before = version()
+    assert version() == before and version("other protocol") != before
+    (package / "report.py").write_text((package / "report.py").read_text() + "\n# a presentation edit\n")
+    assert version() == before
+    (package / "train.py").write_text((package / "train.py").read_text() + "\n# a computing edit\n")
+    assert version() != before

@@ -124,3 +124,87 @@ def test_concurrent_writers_never_leave_a_partial_file(tmp_path):
     for t in threads:
         t.join()
     assert not errors and sorted(p.name for p in tmp_path.iterdir()) == ["race.ci.json"]
+
+
+def _book(tmp_path, code=("x = 1\n", "y = x + 1")):
+    """A minimal checkout: _toc.yml, book/results and one chapter notebook, notebooks/demo_chapter.ipynb."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "_toc.yml").write_text("root: book/intro\n")
+    (tmp_path / "book" / "results").mkdir(parents=True)
+    (tmp_path / "notebooks").mkdir()
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Demo"]}]
+    cells += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": [c]}
+              for c in code]
+    path = tmp_path / "notebooks" / "demo_chapter.ipynb"
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    return path
+
+
+def _edit(path, change):
+    notebook = json.loads(path.read_text())
+    change(notebook["cells"])
+    path.write_text(json.dumps(notebook))
+
+
+def test_the_code_hash_covers_the_chapters_code_cells_and_rbmlib(tmp_path):
+    path = _book(tmp_path)
+    digest, notebook = report.code_hash("demo", tmp_path)
+    assert notebook == "notebooks/demo_chapter.ipynb" and report.chapter_notebook("demo", tmp_path) == path
+    assert report.notebook_code(path) == "x = 1\n\0\ny = x + 1"
+    unchanged = [
+        lambda cells: cells[1].update(outputs=[{"output_type": "stream", "name": "stdout", "text": "1"}],
+                                      execution_count=3, metadata={"tags": ["hide-input"]}),
+        lambda cells: cells[0].update(source=["# Demo, reworded"]),
+        lambda cells: cells[1].update(source=["x = 1   \r\n", "\n"]),  # trailing spaces, line endings, blank lines
+        lambda cells: cells.append({"cell_type": "code", "metadata": {}, "outputs": [], "source": ["  \n"]})]
+    for change in unchanged:
+        _edit(path, change)
+        assert report.code_hash("demo", tmp_path)[0] == digest
+    _edit(path, lambda cells: cells[2].update(source=["y = x + 2"]))
+    assert report.code_hash("demo", tmp_path)[0] != digest
+    without_notebook, none = report.code_hash("other", tmp_path)  # no notebook: rbmlib's sources only
+    assert none is None and without_notebook != digest and len(without_notebook) == 64
+    _book(tmp_path / "two")
+    (tmp_path / "two" / "notebooks" / "demo_other.ipynb").write_text(path.read_text())
+    assert report.chapter_notebook("demo", tmp_path / "two") is None  # ambiguous: no notebook is guessed
+    assert report.chapter_notebook("demo", tmp_path / "nowhere") is None
+
+
+def test_a_result_whose_code_changed_is_shown_stale_never_current(tmp_path, monkeypatch):
+    path = _book(tmp_path)
+    results = tmp_path / "book" / "results"
+    monkeypatch.chdir(tmp_path / "notebooks")  # where a chapter runs
+    saved = report.save_results("demo", "ci", {}, verdicts=_verdicts()[:1], title="Demo", directory=results)
+    provenance = json.loads(saved.read_text())["provenance"]
+    assert provenance["code_hash"] == report.code_hash("demo", tmp_path)[0] and provenance["smoke"] is False
+    assert provenance["code_hash_notebook"] == "notebooks/demo_chapter.ipynb"
+    report.save_results("demo", "long", {}, verdicts=_verdicts()[:1], directory=results)
+    monkeypatch.chdir(tmp_path.parent)  # the tables find the checkout from the results folder
+    assert report.code_status(report.load_results("demo", "ci", results), tmp_path) == "current"
+    assert report.status_table(results).rows[0][5].startswith("✅ reproduced")
+    assert report.profile_table("demo", results).rows[0][1:3] == [report.status_table(results).rows[0][5]] * 2
+
+    _edit(path, lambda cells: cells[2].update(source=["y = x + 2"]))  # the chapter's code changes after the runs
+    payload = report.load_results("demo", "long", results)
+    assert report.code_status(payload, tmp_path) == "stale"
+    status, profile = report.status_table(results), report.profile_table("demo", results)
+    assert status.rows[0][5].startswith("⌛ stale (the code changed since this run): ✅ reproduced")
+    assert profile.rows[0][1].startswith("⌛ stale") and profile.rows[0][2].startswith("⌛ stale")
+    assert profile.rows[0][3] == "not run"
+    assert report.tally(results).rows[0][-1] == "1 stale"
+
+    payload["provenance"].pop("code_hash")  # a file written before code hashes were recorded
+    (results / "demo.long.json").write_text(json.dumps(payload))
+    assert report.code_status(payload, tmp_path) == "no code hash"
+    assert report.profile_table("demo", results).rows[0][2].startswith("no code hash: ✅ reproduced")
+    assert report.tally(results).rows[1][-1] == "1 no code hash"
+
+
+def test_a_smoke_run_is_never_written_into_the_books_results(tmp_path, monkeypatch):
+    _book(tmp_path)
+    monkeypatch.chdir(tmp_path / "notebooks")
+    monkeypatch.setenv("RBMBOOK_SMOKE", "1")
+    with pytest.raises(ValueError, match="smoke run"):
+        report.save_results("demo", "paper", {}, directory=tmp_path / "book" / "results")
+    saved = report.save_results("demo", "paper", {}, directory=tmp_path / "elsewhere")
+    assert json.loads(saved.read_text())["provenance"]["smoke"] is True

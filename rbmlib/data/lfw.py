@@ -14,6 +14,7 @@ fold's training faces only.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 from pathlib import Path
 
@@ -149,6 +150,18 @@ class LFWVerification:
     def _check(self, fold: int) -> None:
         if not 0 <= fold < self.n_folds:
             raise IndexError(f"fold {fold}: LFW has folds 0 to {self.n_folds - 1}")
+
+    def first_pairs(self, n: int | None, keep=()) -> "LFWVerification":
+        """A copy that keeps only the first ``n`` matched and the first ``n`` mismatched pairs of every fold but
+        those in ``keep`` (the training faces shrink with them; the images are shared), or this object itself for
+        ``n=None``: a smoke run of a protocol on a few training pairs (``keep``: its test folds, whole)."""
+        if n is None:
+            return self
+        if int(n) != n or n < 1:
+            raise ValueError(f"first_pairs needs a whole number of pairs per fold, at least 1; got {n!r}")
+        subset = copy.copy(self)
+        subset._folds = [fold if i in set(keep) else (fold[0][:n], fold[1][:n]) for i, fold in enumerate(self._folds)]
+        return subset
 
     def pairs(self, fold: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Test pairs of ``fold``: (index_a, index_b) into ``.images`` and ``same`` (bool), matched pairs first."""
