@@ -60,27 +60,20 @@ def test_a_dask_local_cluster_matches_the_serial_run():
 
 KILL_SCRIPT = '''
 import json, sys, time
+sys.path.insert(0, sys.argv[4])
+from test_grid import CELLS, train_cell
 from rbmlib import grid
-from rbmlib.reproducibility import seed_everything
-import torch
-
-CELLS = [{"seed": s, "width": w} for s in range(3) for w in (2, 3)]
 
 
 def slow_cell(seed, width):
-    """train_cell of tests/test_grid.py, slowed down so that the run can be killed between cells."""
+    """train_cell, logged and slowed down so that the run can be killed between cells."""
     with open(sys.argv[1], "a") as log:
         log.write(f"{seed} {width}\\n")
     time.sleep(0.4)
-    seed_everything(seed, threads=1)
-    g = torch.Generator().manual_seed(seed)
-    w = torch.randn(width, width, generator=g)
-    for _ in range(10):
-        w = torch.tanh(w @ w.T / width)
-    return {"seed": seed, "width": width, "value": w.sum().item()}
+    return train_cell(seed, width)
 
 
-results = grid.run(slow_cell, CELLS, cache=sys.argv[3] if len(sys.argv) > 3 else None, progress=False)
+results = grid.run(slow_cell, CELLS, cache=sys.argv[3] or None, progress=False)
 with open(sys.argv[2], "w") as out:
     json.dump(results, out)
 '''
@@ -101,8 +94,8 @@ def test_a_run_killed_with_sigkill_resumes_with_identical_results(tmp_path):
     env = {**os.environ, "RBMBOOK_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
 
     def start(log, out, cache=None):
-        return subprocess.Popen([sys.executable, str(script), str(log), str(out), *([cache] if cache else [])],
-                                env=env, cwd=tmp_path)
+        return subprocess.Popen([sys.executable, str(script), str(log), str(out), cache or "",
+                                 str(Path(__file__).parent)], env=env, cwd=tmp_path)
 
     def finished_cells():  # joblib.Memory writes a cell's output.pkl atomically once the cell has returned
         return len(list((tmp_path / "cache" / "grid").rglob("output.pkl")))
