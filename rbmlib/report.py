@@ -451,22 +451,24 @@ def tally(directory: Path | str | None = None) -> Table:
     return Table(["profile", *(f"{o.mark} {o.value}" for o in stats.Outcome), "results files"], rows)
 
 
-def status_table(directory: Path | str | None = None) -> Table:
-    """One row per claim or check over all chapters: its data, the paper's number, and the outcome in each profile
-    with recorded results (`ci`, `long`, `paper`). Built from the results files, never typed; outcomes recomputed.
-    A run whose code changed since is marked stale, one that recorded no code hash says so (:func:`code_status`)."""
+def status_tables(directory: Path | str | None = None) -> list[Table]:
+    """One table per chapter (captioned with its title), one row per claim or check: its data, the paper's number,
+    and the outcome in each profile with recorded results (`ci`, `long`, `paper`). Built from the results files,
+    never typed; outcomes recomputed. A run whose code changed since is marked stale, one that recorded no code hash
+    says so (:func:`code_status`)."""
     directory = Path(directory if directory is not None else book_results_dir())
-    rows = []
+    tables = []
     for ci_path in sorted(directory.glob("*.ci.json")):
         ci = read_results(ci_path)
         runs = {"ci": ci, **{p: load_results(ci["name"], p, directory) for p in PROFILES_SHOWN[1:]}}
         status = dict(zip(runs, _code_statuses(runs.values(), directory)))
         by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
-        for i, v in enumerate(map(Verdict.from_json, ci["verdicts"])):
-            chapter = "" if i else ci.get("title", ci["name"])  # the chapter is named on its first row only
-            rows.append([chapter, v.kind, v.claim, v.data, v.paper or "—",
-                         *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)])
-    return Table(["chapter", "kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"], rows)
+        rows = [[v.kind, v.claim, v.data, v.paper or "—",
+                 *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)]
+                for v in map(Verdict.from_json, ci["verdicts"])]
+        tables.append(Table(["kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"], rows,
+                            ci.get("title", ci["name"])))
+    return tables
 
 
 def profile_table(name: str, directory: Path | str | None = None) -> Table:

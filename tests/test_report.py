@@ -75,14 +75,14 @@ def test_results_round_trip_status_and_profile_tables(tmp_path, monkeypatch):
     assert saved["verdicts"][0]["outcome"] == "reproduced" and saved["verdicts"][0]["inputs"]["b"] == [0.2] * 5
     assert report.load_results("demo", "paper", tmp_path) is None
 
-    status = report.status_table(tmp_path)
-    assert status.header == ["chapter", "kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"]
-    assert len(status.rows) == 5 and status.rows[0][:5] == ["Demo 2024", "claim", "A beats B", "MNIST",
-                                                             "1.0 vs 2.0 (verified)"]
-    assert status.rows[0][5].startswith("✅ reproduced: effect") and status.rows[0][6:] == ["not run", "not run"]
+    [status] = report.status_tables(tmp_path)
+    assert status.header == ["kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"]
+    assert status.caption == "Demo 2024"
+    assert len(status.rows) == 5 and status.rows[0][:4] == ["claim", "A beats B", "MNIST", "1.0 vs 2.0 (verified)"]
+    assert status.rows[0][4].startswith("✅ reproduced: effect") and status.rows[0][5:] == ["not run", "not run"]
     report.save_results("demo", "long", {}, verdicts=verdicts[2:3], directory=tmp_path)
-    status = report.status_table(tmp_path)
-    assert status.rows[2][6].startswith("❔ inconclusive") and status.rows[0][6] == "—"
+    [status] = report.status_tables(tmp_path)
+    assert status.rows[2][5].startswith("❔ inconclusive") and status.rows[0][5] == "—"
     assert report.profile_table("demo", tmp_path).rows[2][2].startswith("❔ inconclusive")
     tally = report.tally(tmp_path)
     assert tally.rows[0][:3] == ["`ci`", "1", "1"] and tally.rows[1][0] == "`long`"
@@ -100,7 +100,7 @@ def test_results_go_to_the_cache_unless_recording(tmp_path, monkeypatch):
 def test_a_bad_results_file_is_named(tmp_path):
     (tmp_path / "half.ci.json").write_text('{"name": "half", "verd')
     with pytest.raises(ValueError, match="half.ci.json is not valid JSON"):
-        report.status_table(tmp_path)
+        report.status_tables(tmp_path)
     (tmp_path / "half.ci.json").write_text("[]")
     with pytest.raises(ValueError, match="not an rbmbook results file"):
         report.load_results("half", "ci", tmp_path)
@@ -181,14 +181,14 @@ def test_a_result_whose_code_changed_is_shown_stale_never_current(tmp_path, monk
     report.save_results("demo", "long", {}, verdicts=_verdicts()[:1], directory=results)
     monkeypatch.chdir(tmp_path.parent)  # the tables find the checkout from the results folder
     assert report.code_status(report.load_results("demo", "ci", results), tmp_path) == "current"
-    assert report.status_table(results).rows[0][5].startswith("✅ reproduced")
-    assert report.profile_table("demo", results).rows[0][1:3] == [report.status_table(results).rows[0][5]] * 2
+    assert report.status_tables(results)[0].rows[0][4].startswith("✅ reproduced")
+    assert report.profile_table("demo", results).rows[0][1:3] == [report.status_tables(results)[0].rows[0][4]] * 2
 
     _edit(path, lambda cells: cells[2].update(source=["y = x + 2"]))  # the chapter's code changes after the runs
     payload = report.load_results("demo", "long", results)
     assert report.code_status(payload, tmp_path) == "stale"
-    status, profile = report.status_table(results), report.profile_table("demo", results)
-    assert status.rows[0][5].startswith("⌛ stale (the code changed since this run): ✅ reproduced")
+    status, profile = report.status_tables(results)[0], report.profile_table("demo", results)
+    assert status.rows[0][4].startswith("⌛ stale (the code changed since this run): ✅ reproduced")
     assert profile.rows[0][1].startswith("⌛ stale") and profile.rows[0][2].startswith("⌛ stale")
     assert profile.rows[0][3] == "not run"
     assert report.tally(results).rows[0][-1] == "1 stale"

@@ -299,6 +299,32 @@ def overflow(page) -> dict:
     return page.evaluate(_OVERFLOW)
 
 
+_TABLE_LAYOUT = """() => {
+  const name = el => (el.textContent || "").replace(/\\s+/g, " ").trim().slice(0, 60);
+  const wide = [], long = [];
+  for (const table of document.querySelectorAll("article table")) {
+    const box = table.parentElement;  // the theme's scrolling table container
+    if (table.getBoundingClientRect().width > box.clientWidth + 1)
+      wide.push(`${Math.round(table.getBoundingClientRect().width)} px in ${box.clientWidth} px: "${name(table)}"`);
+    let outer = table;  // a rbmlib Table's caption: the whole-bold paragraph just before the table's wrappers
+    while (outer.parentElement && outer.parentElement.children.length === 1) outer = outer.parentElement;
+    const caption = outer.previousElementSibling;
+    const bold = caption && caption.tagName === "P" && caption.querySelector("strong");
+    if (bold && bold.textContent.trim() === caption.textContent.trim()) {
+      const lines = caption.getBoundingClientRect().height / parseFloat(getComputedStyle(caption).lineHeight);
+      if (lines > 2.5) long.push(`${Math.round(lines)} lines: "${name(caption)}"`);
+    }
+  }
+  return {wide: wide, longCaptions: long};
+}"""
+
+
+def table_layout(page) -> dict:
+    """``{wide, longCaptions}`` of the loaded page: tables wider than their column (they scroll sideways), and table
+    captions (a whole-bold paragraph just before a table, as ``rbmlib.report.Table`` writes them) over two lines."""
+    return page.evaluate(_TABLE_LAYOUT)
+
+
 # Dark mode: the theme (pydata-sphinx-theme, under sphinx-book-theme) reads its mode from localStorage.
 DARK_MODE_SCRIPT = "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
 

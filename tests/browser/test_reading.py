@@ -1,7 +1,8 @@
 """How the built book reads, on every page in the TOC (issue 25):
 
 * progress bars show their final state only: at most one progress-bar line (``\\d+%|``) per bar in the output areas;
-* no horizontal overflow of the page at 1,400 px and at 390 px (a table may scroll inside its own container);
+* no horizontal overflow of the page at 1,400 px and at 390 px; at 1,400 px every table fits its column and every
+  table caption is at most two lines (at 390 px a table may scroll inside its own container);
 * dark mode: the theme is dark, article text contrasts with what is behind it, figures stay visible;
 * no link leaves the book, except the bibliography's links to the papers' DOIs/URLs, and no page sends readers to the
   project's working notes (papers.md, research/peers.md, shared/data/SOURCES.md, ../shared/DESIGN.md).
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from bookcheck import (DARK_MODE_SCRIPT, bibliography_targets, count_progress_bars, legibility, legibility_problems,
-                       outward_pointers, overflow, toc_pages)
+                       outward_pointers, overflow, table_layout, toc_pages)
 
 REPO = Path(__file__).resolve().parents[2]
 PAGES = toc_pages(REPO / "_toc.yml")
@@ -99,6 +100,7 @@ def test_no_horizontal_overflow(name, width, browser, base_url, screenshot_dir):
         page = context.new_page()
         load(page, f"{base_url}{name}.html")
         found = overflow(page)
+        tables = table_layout(page) if width >= 1400 else {"wide": [], "longCaptions": []}
         shot = screenshot_dir / f"{width}px" / f"{name}.png"
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
@@ -107,6 +109,9 @@ def test_no_horizontal_overflow(name, width, browser, base_url, screenshot_dir):
     assert found["scrollWidth"] <= found["viewport"], (
         f"{name}.html at {width} px: the page is {found['scrollWidth']} px wide in a {found['viewport']} px viewport; "
         "sticking out:\n  " + "\n  ".join(found["offenders"][:8] or ["(no single element found)"]))
+    assert not tables["wide"], f"{name}.html at {width} px: tables scroll sideways:\n  " + "\n  ".join(tables["wide"])
+    assert not tables["longCaptions"], (f"{name}.html at {width} px: captions over two lines (the full setup belongs "
+                                        "once per chapter):\n  " + "\n  ".join(tables["longCaptions"]))
 
 
 @pytest.fixture(scope="module")
@@ -181,6 +186,9 @@ def test_reading_checks_catch_planted_defects(browser, site_dir, serve, tmp_path
         'alt="black ink, no background">',
         '<a href="https://example.org/">a link out of the book</a>',
         "<p>as quoted by papers.md §4</p>",
+        "<p><strong>" + "A deliberately long caption. " * 40 + "</strong></p>",
+        '<div style="overflow-x: auto"><table><tbody><tr><td>' + "deliberately_wide_cell" * 60
+        + "</td></tr></tbody></table></div>",
     ])
     planted = f"{name}-planted"
     (broken_site / f"{planted}.html").write_text(source.replace("</article>", defects + "</article>"),
@@ -199,6 +207,15 @@ def test_reading_checks_catch_planted_defects(browser, site_dir, serve, tmp_path
         pointers = outward_pointers(page, url, set())
     finally:
         context.close()
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        load(page, url)
+        tables = table_layout(page)
+    finally:
+        context.close()
+    assert any("deliberately_wide_cell" in t for t in tables["wide"]), tables
+    assert any("deliberately long caption" in c for c in tables["longCaptions"]), tables
     assert progress.excess == 2, progress
     assert wide["scrollWidth"] > wide["viewport"] and any("deliberately wide" in o for o in wide["offenders"]), wide
     assert any("deliberately dark text" in p for p in dark), dark
