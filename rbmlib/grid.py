@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -45,10 +46,33 @@ def _call(fn: Callable, cell: dict, version: str):
     return fn(**cell)
 
 
+class _Log:
+    """One line per finished cell on the process's own stderr (``sys.__stderr__``): the terminal or log file of
+    ``make long``, where the notebook's progress bar, captured into the executed notebook, does not show."""
+
+    def __init__(self, desc: str, total: int, cached: int, enabled: bool):
+        self.desc, self.total, self.cached, self.enabled = desc, total, cached, enabled and sys.__stderr__ is not None
+        self.done, self.start = 0, time.monotonic()
+        self.write(f"{total} cells, {cached} of them cached" if cached else f"{total} cells")
+
+    def write(self, text: str):
+        if self.enabled:
+            print(f"[{time.strftime('%H:%M:%S')}] {self.desc}: {text}", file=sys.__stderr__, flush=True)
+
+    def finished(self, cell: dict):
+        self.done += 1
+        computed = max(self.done - self.cached, 0)
+        left = self.total - self.done
+        rate = (time.monotonic() - self.start) / computed if computed else 0.0
+        eta = f", about {rate * left / 60:.0f} min left at {rate / 60:.1f} min per cell" if computed and left else ""
+        self.write(f"{self.done}/{self.total} done ({cell}){eta}")
+
+
 def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, version: str = "",
         n_jobs: int | None = None, scheduler: str | None = None, progress: bool = True,
         desc: str = "grid") -> list:
-    """``[fn(**cell) for cell in cells]``, in order, with an ETA. ``cache`` names an on-disk cache (None: no cache);
+    """``[fn(**cell) for cell in cells]``, in order, with an ETA (with ``progress``: a bar on stdout, and one line per
+    finished cell on the process's own stderr, the terminal of ``make long``). ``cache`` names an on-disk cache (None: no cache);
     ``n_jobs`` worker processes (default ``$RBMBOOK_JOBS`` or 1); ``scheduler`` a Dask scheduler address (default
     ``$RBMBOOK_DASK_SCHEDULER``), which needs ``dask.distributed`` and a cache folder the workers can reach."""
     cells = [dict(c) for c in cells]
@@ -61,6 +85,8 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
         memory = joblib.Memory(cache_dir("grid", cache), verbose=0)
         call = memory.cache(_call, ignore=["fn"])
         version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]
+    cached = sum(call.check_call_in_cache(fn, cell, version) for cell in cells) if cache is not None and progress else 0
+    log = _Log(desc, len(cells), cached, progress)
     bar = tqdm(total=len(cells), desc=desc, file=sys.stdout, disable=not progress, leave=False)
     try:
         if scheduler is None and n_jobs == 1:
@@ -68,6 +94,7 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
             for cell in cells:
                 results.append(call(fn, cell, version))
                 bar.update(1)
+                log.finished(cell)
             return results
         jobs = (joblib.delayed(call)(fn, cell, version) for cell in cells)
         if scheduler is not None:
@@ -78,9 +105,10 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
             bar.update(len(cells))
             return results
         results = []
-        for result in joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs):
+        for cell, result in zip(cells, joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)):
             results.append(result)
             bar.update(1)
+            log.finished(cell)
         return results
     finally:
         bar.close()

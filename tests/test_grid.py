@@ -50,6 +50,20 @@ def test_an_interrupted_run_resumes_from_the_last_finished_cell(tmp_path, monkey
     assert len(calls) == len(CELLS)  # a changed code version recomputes every cell
 
 
+def test_a_long_run_logs_each_finished_cell_and_what_was_cached_to_the_terminal(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path))
+    grid.run(train_cell, CELLS[:2], cache="demo", desc="study")
+    capfd.readouterr()
+    grid.run(train_cell, CELLS, cache="demo", desc="study")  # resumed: the first two cells come from the cache
+    lines = [line.split("] ", 1)[1] for line in capfd.readouterr().err.splitlines() if line.startswith("[")]
+    assert lines[0] == f"study: {len(CELLS)} cells, 2 of them cached"
+    assert lines[1].startswith(f"study: 1/{len(CELLS)} done ({CELLS[0]})")
+    assert "min left" in lines[3] and lines[-1].startswith(f"study: {len(CELLS)}/{len(CELLS)} done")
+    assert len(lines) == len(CELLS) + 1
+    grid.run(train_cell, CELLS, cache="demo", progress=False)
+    assert capfd.readouterr().err == ""  # without progress, nothing
+
+
 def test_a_dask_local_cluster_matches_the_serial_run():
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
