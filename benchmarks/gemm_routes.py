@@ -1,0 +1,104 @@
+"""Routes to a deterministic CD-1 GEMM: CD-1's three product shapes through MKL (``torch.mm``) and through oneDNN
+(the same product as a 1×1 convolution, ``conv2d``), pinned (``rbmlib.pin_cpu_arithmetic()``: MKL ``COMPATIBLE``,
+oneDNN capped at AVX2, both vendor-neutral) and unpinned, at each thread count.
+
+The question (issue 24): is there a GEMM whose kernels are fixed by an ISA cap rather than by the CPU's vendor and
+that is faster than MKL's ``COMPATIBLE`` branch? oneDNN's are: its convolutions are what the He chapter's conv nets
+run on under the pin. The shapes: v (100×784) @ W (784×500), h (100×500) @ Wᵀ, and vᵀ (784×100) @ h (100×500).
+Each (pin, threads) setting runs in its own process; a product is timed as the mean of 300 calls after a warm-up
+(for vᵀ @ h the conv route includes the two transposing copies it needs).
+
+    .venv/bin/python benchmarks/gemm_routes.py --threads 1 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LAUNCH_ENV = dict(os.environ)
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+RESULTS = Path(__file__).resolve().parent / "results"
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+CALLS = 300
+
+
+def worker(threads: int) -> dict:
+    """Milliseconds per product for each shape and route, in this process."""
+    import rbmlib
+
+    pinned = rbmlib.pin_cpu_arithmetic()  # before torch loads; a no-op under RBMBOOK_PIN_CPU=0
+    import torch
+    from torch.nn.functional import conv2d
+
+    torch.set_num_threads(threads)
+    g = torch.Generator().manual_seed(0)
+    v, h, W = torch.rand(100, 784, generator=g), torch.rand(100, 500, generator=g), torch.rand(784, 500, generator=g)
+    W_out, W_in = W.t().contiguous().view(500, 784, 1, 1), W.contiguous().view(784, 500, 1, 1)
+    products = {
+        "v @ W": {"MKL (torch.mm)": lambda: torch.mm(v, W),
+                  "oneDNN (1×1 conv2d)": lambda: conv2d(v.view(100, 784, 1, 1), W_out)},
+        "h @ Wᵀ": {"MKL (torch.mm)": lambda: torch.mm(h, W.t()),
+                   "oneDNN (1×1 conv2d)": lambda: conv2d(h.view(100, 500, 1, 1), W_in)},
+        "vᵀ @ h": {"MKL (torch.mm)": lambda: torch.mm(v.t(), h),
+                   "oneDNN (1×1 conv2d)": lambda: conv2d(v.t().contiguous().view(784, 100, 1, 1),
+                                                         h.t().contiguous().view(500, 100, 1, 1))},
+    }
+    ms = {}
+    for shape, routes in products.items():
+        for route, product in routes.items():
+            product()
+            start = time.perf_counter()
+            for _ in range(CALLS):
+                product()
+            ms[f"{shape}: {route}"] = (time.perf_counter() - start) / CALLS * 1e3
+    return {"threads": threads, "pinned": pinned, "ms": ms,
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/gemm_routes-<cpu>.json)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if any(t < 1 for t in args.threads):
+        parser.error("--threads must be >= 1")
+    if args.worker:
+        print(json.dumps(worker(args.threads[0])))
+        return
+
+    from benchmarks.cd1_mnist import slug
+    from rbmlib.report import Table, cpu_name, fmt, provenance
+
+    start, load_before, runs = time.perf_counter(), os.getloadavg(), []
+    for pinned in (True, False):
+        for threads in args.threads:
+            env = dict(LAUNCH_ENV, RBMBOOK_PIN_CPU="1" if pinned else "0", **{k: str(threads) for k in THREAD_ENV})
+            done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", "--threads",
+                                   str(threads)], env=env, cwd=REPO, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"worker (threads={threads}, pinned={pinned}) failed:\n{done.stderr}")
+            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    keys = list(runs[0]["ms"])
+    text = Table(["product: route", *(f"{r['threads']} thread(s), {'pinned' if r['pinned'] else 'unpinned'}"
+                                       for r in runs)],
+                 [[key, *(fmt(r["ms"][key], 3) for r in runs)] for key in keys]).markdown()
+    output = args.output or RESULTS / f"gemm_routes-{slug(cpu_name())}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({
+        "benchmark": "gemm_routes", "command": " ".join(["benchmarks/gemm_routes.py"] + (argv or sys.argv[1:])),
+        "device": cpu_name(), "unit": "ms per product", "load_average_before": load_before,
+        "load_average_after": os.getloadavg(), "runs": runs, "table_markdown": text,
+        "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)}, indent=2) + "\n")
+    print(text)
+    print(f"\nwritten {output.relative_to(REPO) if output.is_relative_to(REPO) else output}")
+
+
+if __name__ == "__main__":
+    main()
