@@ -39,21 +39,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-# the environment as launched: worker processes start from it (and pin, or not, as --pin says)
-LAUNCH_ENV = dict(os.environ)
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import RESULTS, paired_ratio, run_setting, shown, slug  # noqa: E402
+
 N_VISIBLE, N_HIDDEN, BATCH, LEARNING_RATE, WEIGHT_STD = 784, 500, 100, 0.05, 0.01
 GEMMS_PER_BATCH = 5
-THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 # the contenders (run inside a worker process) ---------------------------------------------------------------------
@@ -316,12 +311,6 @@ LABELS = {"roofline": f"roofline: the {GEMMS_PER_BATCH} GEMMs/batch alone", "rbm
           "graph": "lean loop replayed as one CUDA graph per batch (GPU only)", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
 
 
-def paired_ratio(numerators: list[float], denominators: list[float]) -> float:
-    """Median over rounds of numerator_i / denominator_i: both epochs of a round ran seconds apart, so a slow drift
-    of the machine's speed cancels in each ratio (steadier on a noisy VM than a ratio of medians)."""
-    return statistics.median(a / b for a, b in zip(numerators, denominators))
-
-
 def unpinned_roofline(run: dict, runs: list[dict]) -> float | None:
     """Median GEMM-only epoch of the unpinned run at ``run``'s thread count and device, where ``run`` is pinned and
     such a run exists: the fastest these 5 GEMMs go on this machine, the bound for a pinned row too."""
@@ -382,20 +371,6 @@ def table(runs: list[dict]) -> str:
     return Table(header, lines).markdown()
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def run_worker(threads: int, pinned: bool, epochs: int, device: str) -> dict:
-    env = dict(LAUNCH_ENV, RBMBOOK_PIN_CPU="1" if pinned else "0", **{k: str(threads) for k in THREAD_ENV})
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--threads", str(threads),
-               "--epochs", str(epochs), "--device", device]
-    done = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"worker (threads={threads}, pinned={pinned}) failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -436,7 +411,7 @@ def main(argv=None) -> None:
     for pinned in pins:
         for t in threads:
             print(f"running threads={t} pinned={pinned} ...", file=sys.stderr, flush=True)
-            runs.append(run_worker(t, pinned, args.epochs, args.device))
+            runs.append(run_setting(__file__, t, pinned, "--epochs", str(args.epochs), "--device", args.device))
             text = table(runs)  # written after every worker, so that a run cut short keeps what it measured
             payload = {"benchmark": "cd1_mnist",
                        "command": " ".join(["benchmarks/cd1_mnist.py"] + (argv or sys.argv[1:])),
@@ -448,7 +423,7 @@ def main(argv=None) -> None:
           f"epochs; {device}; torch {torch.__version__}; load average before/after "
           f"{load_before[0]:.2f}/{os.getloadavg()[0]:.2f}\n")
     print(text)
-    print(f"\nwritten {output.relative_to(REPO) if output.is_relative_to(REPO) else output}")
+    print(f"\nwritten {shown(output)}")
 
 
 if __name__ == "__main__":

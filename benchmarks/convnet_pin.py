@@ -17,16 +17,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-LAUNCH_ENV = dict(os.environ)
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-RESULTS = Path(__file__).resolve().parent / "results"
-THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import RESULTS, paired_ratio, run_setting, shown, slug  # noqa: E402
 N_IMAGES, BATCH = 5_000, 64
 
 
@@ -77,19 +73,14 @@ def main(argv=None) -> None:
         print(json.dumps(worker(args.threads[0])))
         return
 
-    from benchmarks.cd1_mnist import paired_ratio, slug
     from rbmlib.report import Table, cpu_name, fmt, provenance
 
     start, load_before = time.perf_counter(), os.getloadavg()
     seconds = {(t, p): [] for t in args.threads for p in (True, False)}
     for _ in range(args.rounds):
         for threads, pinned in seconds:
-            env = dict(LAUNCH_ENV, RBMBOOK_PIN_CPU="1" if pinned else "0", **{k: str(threads) for k in THREAD_ENV})
-            done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", "--threads",
-                                   str(threads)], env=env, cwd=REPO, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"worker (threads={threads}, pinned={pinned}) failed:\n{done.stderr}")
-            seconds[threads, pinned].append(json.loads(done.stdout.strip().splitlines()[-1])["seconds"])
+            result = run_setting(__file__, threads, pinned)
+            seconds[threads, pinned].append(result["seconds"])
     rows = [[str(t), fmt(statistics.median(seconds[t, True]), 2), fmt(statistics.median(seconds[t, False]), 2),
              fmt(paired_ratio(seconds[t, True], seconds[t, False]), 2)] for t in args.threads]
     text = Table(["threads", "pinned s/epoch (median)", "unpinned s/epoch (median)", "pinned ÷ unpinned (paired)"],
@@ -102,7 +93,7 @@ def main(argv=None) -> None:
         "seconds": {f"threads={t} pinned={p}": v for (t, p), v in seconds.items()}, "table_markdown": text,
         "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)}, indent=2) + "\n")
     print(text)
-    print(f"\nwritten {output.relative_to(REPO) if output.is_relative_to(REPO) else output}")
+    print(f"\nwritten {shown(output)}")
 
 
 if __name__ == "__main__":

@@ -15,16 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-LAUNCH_ENV = dict(os.environ)
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-RESULTS = Path(__file__).resolve().parent / "results"
-THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import RESULTS, run_setting, shown, slug  # noqa: E402
 CALLS = 300
 
 
@@ -73,18 +69,13 @@ def main(argv=None) -> None:
         print(json.dumps(worker(args.threads[0])))
         return
 
-    from benchmarks.cd1_mnist import slug
     from rbmlib.report import Table, cpu_name, fmt, provenance
 
     start, load_before, runs = time.perf_counter(), os.getloadavg(), []
     for pinned in (True, False):
         for threads in args.threads:
-            env = dict(LAUNCH_ENV, RBMBOOK_PIN_CPU="1" if pinned else "0", **{k: str(threads) for k in THREAD_ENV})
-            done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", "--threads",
-                                   str(threads)], env=env, cwd=REPO, capture_output=True, text=True)
-            if done.returncode != 0:
-                raise RuntimeError(f"worker (threads={threads}, pinned={pinned}) failed:\n{done.stderr}")
-            runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            result = run_setting(__file__, threads, pinned)
+            runs.append(result)
     keys = list(runs[0]["ms"])
     text = Table(["product: route", *(f"{r['threads']} thread(s), {'pinned' if r['pinned'] else 'unpinned'}"
                                        for r in runs)],
@@ -97,7 +88,7 @@ def main(argv=None) -> None:
         "load_average_after": os.getloadavg(), "runs": runs, "table_markdown": text,
         "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)}, indent=2) + "\n")
     print(text)
-    print(f"\nwritten {output.relative_to(REPO) if output.is_relative_to(REPO) else output}")
+    print(f"\nwritten {shown(output)}")
 
 
 if __name__ == "__main__":

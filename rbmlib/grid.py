@@ -47,33 +47,37 @@ def _call(fn: Callable, cell: dict, version: str):
 
 
 class _Log:
-    """One line per finished cell on the process's own stderr (``sys.__stderr__``): the terminal or log file of
-    ``make long``, where the notebook's progress bar, captured into the executed notebook, does not show."""
+    """One line per finished cell on the process's own stderr (``sys.__stderr__``, file descriptor 2): the terminal
+    or log file of ``make long``, where the notebook's progress bar does not show (ipykernel also copies these lines
+    into the executed notebook's outputs). ``cached[i]``: cell i was in the cache when the run started; the time
+    left counts the cells still to compute at the rate of those computed so far."""
 
-    def __init__(self, desc: str, total: int, cached: int, enabled: bool):
-        self.desc, self.total, self.cached, self.enabled = desc, total, cached, enabled and sys.__stderr__ is not None
-        self.done, self.start = 0, time.monotonic()
-        self.write(f"{total} cells, {cached} of them cached" if cached else f"{total} cells")
+    def __init__(self, desc: str, cached: Sequence[bool], enabled: bool):
+        self.desc, self.cached, self.enabled = desc, list(cached), enabled and sys.__stderr__ is not None
+        self.done, self.computed, self.start = 0, 0, time.monotonic()
+        n_cached = sum(self.cached)
+        self.write(f"{len(self.cached)} cells, {n_cached} of them cached" if n_cached else f"{len(self.cached)} cells")
 
     def write(self, text: str):
         if self.enabled:
             print(f"[{time.strftime('%H:%M:%S')}] {self.desc}: {text}", file=sys.__stderr__, flush=True)
 
-    def finished(self, cell: dict):
+    def finished(self, index: int, cell: dict):
         self.done += 1
-        computed = max(self.done - self.cached, 0)
-        left = self.total - self.done
-        rate = (time.monotonic() - self.start) / computed if computed else 0.0
-        eta = f", about {rate * left / 60:.0f} min left at {rate / 60:.1f} min per cell" if computed and left else ""
-        self.write(f"{self.done}/{self.total} done ({cell}){eta}")
+        self.computed += not self.cached[index]
+        to_compute = sum(not c for c in self.cached) - self.computed
+        rate = (time.monotonic() - self.start) / self.computed if self.computed else 0.0
+        eta = (f", about {rate * to_compute / 60:.0f} min left at {rate / 60:.1f} min per cell"
+               if self.computed and to_compute else "")
+        self.write(f"{self.done}/{len(self.cached)} done ({cell}){eta}")
 
 
 def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, version: str = "",
         n_jobs: int | None = None, scheduler: str | None = None, progress: bool = True,
         desc: str = "grid") -> list:
     """``[fn(**cell) for cell in cells]``, in order, with an ETA (with ``progress``: a bar on stdout, and one line per
-    finished cell on the process's own stderr, the terminal of ``make long``). ``cache`` names an on-disk cache (None: no cache);
-    ``n_jobs`` worker processes (default ``$RBMBOOK_JOBS`` or 1); ``scheduler`` a Dask scheduler address (default
+    finished cell on the process's own stderr, the terminal of ``make long``). ``cache`` names an on-disk cache
+    (None: no cache); ``n_jobs`` worker processes (default ``$RBMBOOK_JOBS`` or 1); ``scheduler`` a Dask scheduler address (default
     ``$RBMBOOK_DASK_SCHEDULER``), which needs ``dask.distributed`` and a cache folder the workers can reach."""
     cells = [dict(c) for c in cells]
     n_jobs = n_jobs or int(os.environ.get(JOBS_ENV, "1"))
@@ -85,30 +89,28 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
         memory = joblib.Memory(cache_dir("grid", cache), verbose=0)
         call = memory.cache(_call, ignore=["fn"])
         version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]
-    cached = sum(call.check_call_in_cache(fn, cell, version) for cell in cells) if cache is not None and progress else 0
-    log = _Log(desc, len(cells), cached, progress)
+    cached = [cache is not None and progress and call.check_call_in_cache(fn, cell, version) for cell in cells]
+    log = _Log(desc, cached, progress)
     bar = tqdm(total=len(cells), desc=desc, file=sys.stdout, disable=not progress, leave=False)
     try:
-        if scheduler is None and n_jobs == 1:
-            results = []
-            for cell in cells:
-                results.append(call(fn, cell, version))
-                bar.update(1)
-                log.finished(cell)
-            return results
+        if scheduler is None and n_jobs == 1:  # in this process, one cell at a time as the generator is consumed
+            return _collect((call(fn, cell, version) for cell in cells), cells, bar, log)
         jobs = (joblib.delayed(call)(fn, cell, version) for cell in cells)
         if scheduler is not None:
             from dask.distributed import Client
 
             with Client(scheduler), joblib.parallel_config(backend="dask"):
-                results = list(joblib.Parallel(return_as="generator")(jobs))
-            bar.update(len(cells))
-            return results
-        results = []
-        for cell, result in zip(cells, joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs)):
-            results.append(result)
-            bar.update(1)
-            log.finished(cell)
-        return results
+                return _collect(joblib.Parallel(return_as="generator")(jobs), cells, bar, log)
+        return _collect(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs), cells, bar, log)
     finally:
         bar.close()
+
+
+def _collect(results, cells: Sequence[dict], bar, log: _Log) -> list:
+    """The results, in order, as they arrive; the bar and the log advance with each."""
+    collected = []
+    for i, (cell, result) in enumerate(zip(cells, results)):
+        collected.append(result)
+        bar.update(1)
+        log.finished(i, cell)
+    return collected

@@ -1,5 +1,7 @@
 """rbmlib.grid: a grid of self-seeding cells gives the same results serially, in processes, on a Dask cluster, and
 after an interrupted run is resumed from its on-disk cache."""
+import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,16 +54,30 @@ def test_an_interrupted_run_resumes_from_the_last_finished_cell(tmp_path, monkey
 
 def test_a_long_run_logs_each_finished_cell_and_what_was_cached_to_the_terminal(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path))
-    grid.run(train_cell, CELLS[:2], cache="demo", desc="study")
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # the notebook's stream: the lines go to the process's own
+    grid.run(train_cell, CELLS[1:3], cache="demo", desc="study")
     capfd.readouterr()
-    grid.run(train_cell, CELLS, cache="demo", desc="study")  # resumed: the first two cells come from the cache
+    grid.run(train_cell, CELLS, cache="demo", desc="study")  # resumed: cells 1 and 2 come from the cache
     lines = [line.split("] ", 1)[1] for line in capfd.readouterr().err.splitlines() if line.startswith("[")]
-    assert lines[0] == f"study: {len(CELLS)} cells, 2 of them cached"
-    assert lines[1].startswith(f"study: 1/{len(CELLS)} done ({CELLS[0]})")
-    assert "min left" in lines[3] and lines[-1].startswith(f"study: {len(CELLS)}/{len(CELLS)} done")
-    assert len(lines) == len(CELLS) + 1
+    assert lines[0] == f"study: {len(CELLS)} cells, 2 of them cached" and len(lines) == len(CELLS) + 1
+    assert lines[1].startswith(f"study: 1/{len(CELLS)} done ({CELLS[0]}), about ") and lines[1].endswith(" per cell")
+    assert lines[-1] == f"study: {len(CELLS)}/{len(CELLS)} done ({CELLS[-1]})"  # nothing left: no estimate
+    assert sys.stderr.getvalue() == ""
     grid.run(train_cell, CELLS, cache="demo", progress=False)
     assert capfd.readouterr().err == ""  # without progress, nothing
+
+
+def test_the_time_left_counts_only_the_cells_still_to_compute(monkeypatch):
+    clock = iter([0.0, 60.0, 60.0, 180.0])  # start; cell 0 computed after 1 min; cell 1 cached; cell 2 at 3 min
+    monkeypatch.setattr(grid.time, "monotonic", lambda: next(clock))
+    lines = []
+    monkeypatch.setattr(grid._Log, "write", lambda self, text: lines.append(text))
+    log = grid._Log("g", [False, True, False, True, False], True)
+    for i in range(3):
+        log.finished(i, {"i": i})
+    assert lines[1].endswith("about 2 min left at 1.0 min per cell")  # 2 uncached cells left (2 and 4)
+    assert lines[2] == "2/5 done ({'i': 1}), about 2 min left at 1.0 min per cell"
+    assert lines[3].endswith("about 2 min left at 1.5 min per cell")  # 3 min for 2 computed; 1 left
 
 
 def test_a_dask_local_cluster_matches_the_serial_run():
