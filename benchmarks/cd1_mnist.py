@@ -328,8 +328,8 @@ def summarise(run: dict, runs: list[dict] | None = None) -> list[dict]:
     % of roofline is roofline epoch ÷ contender epoch. Unpinned, paired (torch's own GEMMs, in the same round). A
     pinned run is held to the unpinned roofline at its thread count where ``runs`` has one (a ratio of medians, the
     two runs being separate processes): the pin slows torch's GEMMs but not numpy's OpenBLAS, so the pinned GEMM
-    epoch is no bound (scikit-learn ran at 192% of it) and the pinned rows' percentages are then the cost of
-    determinism itself."""
+    epoch is no bound (scikit-learn's pinned row read 192% against it); for torch's contenders the pinned rows'
+    percentages then show the cost of determinism."""
     times = run["seconds_per_epoch"]
     unpinned = unpinned_roofline(run, runs or [run])
     rows = []

@@ -75,9 +75,9 @@ def toc_pages(toc_file: Path) -> list[str]:
     return pages
 
 
-def claim_count(results_dir: Path) -> int:
-    """The number of claims in the book: verdict entries over all ``*.ci.json`` results files."""
-    return sum(len(json.loads(p.read_text()).get("verdicts", [])) for p in sorted(Path(results_dir).glob("*.ci.json")))
+def claim_count(results_dir: Path, pattern: str = "*.ci.json") -> int:
+    """The number of claims in the results files matching ``pattern`` (all chapters' ``ci`` runs by default)."""
+    return sum(len(json.loads(p.read_text()).get("verdicts", [])) for p in sorted(Path(results_dir).glob(pattern)))
 
 
 class _Ids(html.parser.HTMLParser):

@@ -1,0 +1,33 @@
+"""The benchmark's summary arithmetic (benchmarks/cd1_mnist.py): % of roofline is a bound for every row, pinned
+rows are held to the unpinned roofline, and the ratios are paired over rounds."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.cd1_mnist import summarise  # noqa: E402
+
+
+def _run(pinned: bool, roofline, rbmlib, sklearn, threads=1):
+    return {"pinned": pinned, "threads": threads, "device": "cpu", "n_batches": 600, "gemm_best_s": 1e-3,
+            "seconds_per_epoch": {"roofline": roofline, "rbmlib": rbmlib, "plain": rbmlib, "sklearn": sklearn},
+            "reconstruction_error_1_epoch": {}}
+
+
+def test_unpinned_rows_are_paired_with_their_own_roofline():
+    run = _run(False, roofline=[1.0, 2.0, 1.0], rbmlib=[2.0, 2.0, 1.25], sklearn=[4.0, 4.0, 4.0])
+    rows = {r["key"]: r for r in summarise(run, [run])}
+    assert rows["rbmlib"]["roofline"] == 0.8  # median of 0.5, 1.0, 0.8 (a ratio of medians would say 0.5)
+    assert rows["roofline"]["roofline"] == 1.0 and rows["rbmlib"]["roofline_basis"] == "paired"
+    assert rows["rbmlib"]["speedup_vs_sklearn"] == 2.0
+
+
+def test_pinned_rows_are_held_to_the_unpinned_roofline_at_their_thread_count():
+    unpinned = _run(False, roofline=[1.0, 1.0, 1.0], rbmlib=[1.2] * 3, sklearn=[2.0] * 3)
+    other_threads = _run(False, roofline=[0.1] * 3, rbmlib=[0.2] * 3, sklearn=[0.3] * 3, threads=2)
+    pinned = _run(True, roofline=[3.0, 3.0, 3.0], rbmlib=[4.0] * 3, sklearn=[2.0] * 3)
+    rows = {r["key"]: r for r in summarise(pinned, [pinned, other_threads, unpinned])}
+    assert rows["sklearn"]["roofline"] == 0.5 and rows["rbmlib"]["roofline"] == 0.25  # 1.0 / median epoch
+    assert rows["roofline"]["roofline"] == 1 / 3  # the pinned GEMMs themselves, at a third of the bound
+    assert all(r["roofline"] <= 1 for key, r in rows.items() if key != "best_gemm_bound")
+    alone = {r["key"]: r for r in summarise(pinned, [pinned])}  # no unpinned run: its own roofline, paired
+    assert alone["sklearn"]["roofline"] == 1.5 and alone["sklearn"]["roofline_basis"] == "paired"
