@@ -20,13 +20,15 @@ from typing import Callable, Sequence
 import joblib
 from tqdm import tqdm
 
+from ._grid_cell import call_cell
+
 SCHEDULER_ENV = "RBMBOOK_DASK_SCHEDULER"  # e.g. tcp://host:8786: run the cells on that Dask cluster
 JOBS_ENV = "RBMBOOK_JOBS"  # worker processes on this machine (default 1: serial, in-process)
 
 
 # rbmlib's modules that only present, decide, schedule or store results: a grid cell's numbers do not depend on
 # them, so editing them leaves cached cells valid (every other module, data loading included, is in the key)
-NOT_COMPUTING = ("checkpoint.py", "grid.py", "profiles.py", "report.py", "stats.py")
+NOT_COMPUTING = ("_grid_cell.py", "checkpoint.py", "grid.py", "profiles.py", "report.py", "stats.py")
 
 
 def code_version(*texts: str) -> str:
@@ -40,10 +42,6 @@ def code_version(*texts: str) -> str:
     for text in texts:
         digest.update(text.encode())
     return digest.hexdigest()[:16]
-
-
-def _call(fn: Callable, cell: dict, version: str):
-    return fn(**cell)
 
 
 class _Log:
@@ -82,12 +80,12 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
     cells = [dict(c) for c in cells]
     n_jobs = n_jobs or int(os.environ.get(JOBS_ENV, "1"))
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    call = _call
+    call = call_cell
     if cache is not None:
         from .data.files import cache_dir
 
         memory = joblib.Memory(cache_dir("grid", cache), verbose=0)
-        call = memory.cache(_call, ignore=["fn"])
+        call = memory.cache(call_cell, ignore=["fn"])  # see _grid_cell: never edited, so never cleared
         version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]
     cached = [cache is not None and progress and call.check_call_in_cache(fn, cell, version) for cell in cells]
     log = _Log(desc, cached, progress)

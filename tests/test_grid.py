@@ -153,7 +153,7 @@ def test_a_run_killed_with_sigkill_resumes_with_identical_results(tmp_path):
     assert [r["seed"] for r in resumed] == [c["seed"] for c in CELLS]
 
 
-def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path):
+def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path, monkeypatch):
     """Editing a module that only presents or stores results (report.py) keeps cached cells valid; editing one that
     computes them (train.py), or the protocol text, does not."""
     import importlib.util
@@ -162,9 +162,12 @@ def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path):
     package = tmp_path / "rbmlib"
     shutil.copytree(Path(grid.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
 
-    def version(text="protocol"):
-        spec = importlib.util.spec_from_file_location("grid_copy", package / "grid.py")
+    def version(text="protocol"):  # the copy's code_version, hashing the copy's modules
+        parent = importlib.util.spec_from_file_location("rbmlib_copy", package / "__init__.py",
+                                                        submodule_search_locations=[str(package)])
+        spec = importlib.util.spec_from_file_location("rbmlib_copy.grid", package / "grid.py")
         module = importlib.util.module_from_spec(spec)
+        monkeypatch.setitem(sys.modules, "rbmlib_copy", importlib.util.module_from_spec(parent))
         spec.loader.exec_module(module)
         return module.code_version(text)
 
@@ -174,3 +177,55 @@ def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path):
     assert version() == before
     (package / "train.py").write_text((package / "train.py").read_text() + "\n# a computing edit\n")
     assert version() != before
+
+
+EDIT_DURING_RUN_SCRIPT = r'''
+import sys
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[1])  # the copy of rbmlib, edited while this process runs
+from rbmlib import grid
+
+computed = []
+
+
+def cell(seed: int) -> int:
+    computed.append(seed)
+    return seed * seed
+
+
+cells = [{"seed": s} for s in range(3)]
+assert grid.run(cell, cells, cache="edited", progress=False) == [0, 1, 4]
+if sys.argv[2] == "edit":  # a resumed run: its cells came from the cache an earlier process wrote
+    for module in Path(grid.__file__).parent.glob("*.py"):  # every module's lines shift, as an edit above them would
+        if module.name != "_grid_cell.py":
+            module.write_text("# an edit made while a long run executes\n\n\n" + module.read_text())
+    assert grid.run(cell, cells, cache="edited", progress=False) == [0, 1, 4]
+print(len(computed))
+'''
+
+
+def test_editing_rbmlib_while_a_resumed_run_executes_keeps_its_finished_cells(tmp_path):
+    """joblib clears a cached function's whole cache when its source text, read from disk at the line where the
+    running process found it, differs from the text stored beside the cache (a process that did not write that text
+    itself checks on every call). Only ``rbmlib._grid_cell`` is cached, so an edit that shifts the lines of every
+    other module while a resumed long run executes keeps every finished cell."""
+    import os
+    import shutil
+    import subprocess
+
+    shutil.copytree(Path(grid.__file__).parent, tmp_path / "copy" / "rbmlib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    script = tmp_path / "edit_during_run.py"
+    script.write_text(EDIT_DURING_RUN_SCRIPT)
+    env = {**os.environ, "RBMBOOK_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+
+    def computed(*args):
+        done = subprocess.run([sys.executable, str(script), str(tmp_path / "copy"), *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout)
+
+    assert computed("") == 3  # the first run computes every cell
+    assert computed("edit") == 0  # the resumed run, edited under its feet, recomputes none
+    assert computed("") == 0  # and the cache is still whole for the next one
