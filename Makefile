@@ -2,7 +2,7 @@
 #   make test   unit/oracle tests (tests/) and every notebook rerun and compared by nbval (notebooks/)
 #   make book   the HTML book under _build/html, warnings as errors
 #   make record NB=notebooks/X.ipynb   re-execute a notebook in place and record its results in book/results
-#                                     (NB defaults to every chapter, then the status page)
+#                                     (NB defaults to every chapter, then the status and long-runs pages)
 #   make long NB=notebooks/X.ipynb     a long run (PROFILE=long or paper): results to book/results, resumable
 #   make mutations                     the mutation check (tests/mutations): fails if any deliberate bug survives
 PYTHON ?= python3
@@ -33,11 +33,11 @@ mutations: $(STAMP)
 
 notebooks: $(STAMP)
 	$(PY) -m pytest -q --color=no -o verbosity_assertions=1 --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		-n $(NB_WORKERS) --dist loadscope notebooks/ book/status.ipynb
+		-n $(NB_WORKERS) --dist loadscope notebooks/ book/status.ipynb book/long_runs.ipynb
 
 # A recording run: the notebook's stored outputs and the book's results file are written together, one thread;
 # a second pass keeps only the final state of each progress bar (carriage-return refreshes collapsed).
-NB ?= $(wildcard notebooks/*.ipynb) book/status.ipynb
+NB ?= $(wildcard notebooks/*.ipynb) book/status.ipynb book/long_runs.ipynb
 record: $(STAMP)
 	for nb in $(NB); do \
 		RBMBOOK_RESULTS=$(CURDIR)/book/results OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \

@@ -418,6 +418,15 @@ def _run_cell(verdict: Verdict | None, payload: dict | None, status: str = CURRE
     return f"{CODE_MARK[status]}{_outcome_cell(verdict)}: {verdict.decision.evidence}"
 
 
+def _data_cell(claim_: str, by_claim: dict[str, dict[str, Verdict]]) -> str:
+    """The data a claim rests on: one name when every recorded profile used the same, else each with its profile
+    (a `long` run may use other data than `ci`, e.g. CIFAR-10 where `ci` uses MNIST)."""
+    data = {p: verdicts[claim_].data for p, verdicts in by_claim.items() if claim_ in verdicts}
+    if len(set(data.values())) == 1:
+        return next(iter(data.values()))
+    return " · ".join(f"{d} (`{p}`)" for p, d in data.items())
+
+
 def _root_of(directory: Path) -> Path | None:
     """The checkout whose code the results in ``directory`` are compared with: the one holding ``directory``, else
     the one holding the working directory."""
@@ -463,7 +472,7 @@ def status_tables(directory: Path | str | None = None) -> list[Table]:
         runs = {"ci": ci, **{p: load_results(ci["name"], p, directory) for p in PROFILES_SHOWN[1:]}}
         status = dict(zip(runs, _code_statuses(runs.values(), directory)))
         by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
-        rows = [[v.kind, v.claim, v.data, v.paper or "—",
+        rows = [[v.kind, v.claim, _data_cell(v.claim, by_claim), v.paper or "—",
                  *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)]
                 for v in map(Verdict.from_json, ci["verdicts"])]
         tables.append(Table(["kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"], rows,

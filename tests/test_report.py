@@ -88,6 +88,16 @@ def test_results_round_trip_status_and_profile_tables(tmp_path, monkeypatch):
     assert tally.rows[0][:3] == ["`ci`", "1", "1"] and tally.rows[1][0] == "`long`"
 
 
+def test_the_status_table_names_each_profiles_data_where_they_differ(tmp_path):
+    verdicts = _verdicts()
+    report.save_results("demo", "ci", {}, verdicts=verdicts[:1], directory=tmp_path)
+    report.save_results("demo", "long", {}, verdicts=verdicts[:1], directory=tmp_path)
+    assert report.status_tables(tmp_path)[0].rows[0][2] == "MNIST"
+    on_cifar = report.claim("A beats B", "beats", data="CIFAR-10", **BEATS)
+    report.save_results("demo", "long", {}, verdicts=[on_cifar], directory=tmp_path)
+    assert report.status_tables(tmp_path)[0].rows[0][2] == "MNIST (`ci`) · CIFAR-10 (`long`)"
+
+
 def test_results_go_to_the_cache_unless_recording(tmp_path, monkeypatch):
     monkeypatch.delenv("RBMBOOK_RESULTS", raising=False)
     monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "cache"))

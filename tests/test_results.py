@@ -37,7 +37,7 @@ MACHINE_PATH = re.compile(r"(/work/|/home/|/root/|/tmp/|/Users/|[A-Z]:\\\\)")
 
 
 @pytest.mark.parametrize("path", RESULTS + sorted((ROOT / "notebooks").glob("*.ipynb"))
-                         + [ROOT / "book" / "status.ipynb"], ids=lambda p: p.name)
+                         + [ROOT / "book" / "status.ipynb", ROOT / "book" / "long_runs.ipynb"], ids=lambda p: p.name)
 def test_no_machine_path_is_stored(path):
     text = path.read_text()
     if path.suffix == ".ipynb":
