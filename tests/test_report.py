@@ -61,6 +61,7 @@ def test_verdict_and_check_tables_split_claims_from_checks():
 
 def test_results_round_trip_status_and_profile_tables(tmp_path, monkeypatch):
     monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "my-cache"))
+    monkeypatch.setenv("RBMBOOK_JOBS", "3")
     verdicts = _verdicts()
     path = report.save_results("demo", "ci", {"x": 1, "where": str(tmp_path / "my-cache" / "norb"),
                                               "band": [float("-inf"), 1.5, float("nan")]},
@@ -72,6 +73,7 @@ def test_results_round_trip_status_and_profile_tables(tmp_path, monkeypatch):
     assert saved["results"]["band"] == [None, 1.5, None]  # strict JSON: no NaN or Infinity
     assert saved["provenance"]["seeds"] == [0] and saved["provenance"]["wall_time_s"] == 1.2
     assert saved["provenance"]["rbmlib"] and "uncommitted_changes" in saved["provenance"]
+    assert saved["provenance"]["grid_jobs"] == 3  # cells at once: with torch_threads, the run's CPU use
     assert saved["verdicts"][0]["outcome"] == "reproduced" and saved["verdicts"][0]["inputs"]["b"] == [0.2] * 5
     assert report.load_results("demo", "paper", tmp_path) is None
 
