@@ -70,6 +70,11 @@ class _Log:
         self.write(f"{self.done}/{len(self.cached)} done ({cell}){eta}")
 
 
+def default_jobs() -> int:
+    """Grid cells run at once when :func:`run` is not told: ``$RBMBOOK_JOBS``, else 1 (serial, in-process)."""
+    return int(os.environ.get(JOBS_ENV) or 1)
+
+
 def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, version: str = "",
         n_jobs: int | None = None, scheduler: str | None = None, progress: bool = True,
         desc: str = "grid") -> list:
@@ -78,7 +83,7 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
     (None: no cache); ``n_jobs`` worker processes (default ``$RBMBOOK_JOBS`` or 1); ``scheduler`` a Dask scheduler address (default
     ``$RBMBOOK_DASK_SCHEDULER``), which needs ``dask.distributed`` and a cache folder the workers can reach."""
     cells = [dict(c) for c in cells]
-    n_jobs = n_jobs or int(os.environ.get(JOBS_ENV, "1"))
+    n_jobs = n_jobs or default_jobs()
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     call = call_cell
     if cache is not None:

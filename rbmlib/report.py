@@ -247,7 +247,7 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
     import torch
 
     from . import __version__
-    from .grid import JOBS_ENV
+    from .grid import default_jobs
     from .reproducibility import cpu_arithmetic_pinned
 
     root = book_root()
@@ -270,7 +270,7 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else cpu,
         "cuda": torch.cuda.is_available(),
         "torch_threads": torch.get_num_threads(),
-        "grid_jobs": int(os.environ.get(JOBS_ENV) or 1),  # grid cells run at once (rbmlib.grid.run's default)
+        "grid_jobs": default_jobs(),  # grid cells run at once
         "cpu": cpu,
         "cpu_arithmetic_pinned": cpu_arithmetic_pinned(),
         "seeds": list(seeds) if seeds is not None else None,
