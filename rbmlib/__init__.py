@@ -21,7 +21,7 @@ _LAZY = {
     "active_profile": "profiles",
 }
 # submodules reachable as attributes (rbmlib.data.load_mnist(), rbmlib.sklearn.RBMTransformer: needs scikit-learn)
-_SUBMODULES = ("data", "estimators", "rbm", "samplers", "sklearn", "stack", "train", "units")
+_SUBMODULES = ("data", "estimators", "portable", "rbm", "samplers", "sklearn", "stack", "train", "units")
 __all__ = [*_LAZY, "pin_cpu_arithmetic", "__version__"]
 
 

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.ReLU, nn.Tanh, nn.Softplus, nn.Sigmoid, nn.LeakyReLU, nn.PReLU,
+from .portable import Tanh
+
+ACTIVATIONS: tuple[type[nn.Module], ...] = (nn.ReLU, nn.Tanh, Tanh, nn.Softplus, nn.Sigmoid, nn.LeakyReLU, nn.PReLU,
                                             nn.ELU)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import torch
 from tqdm import tqdm
 
+from . import portable
 from .rbm import RBM
 from .units import Bernoulli
 
@@ -120,7 +121,7 @@ def exact_log_partition(rbm: RBM, max_units: int = MAX_ENUMERATED_UNITS, chunk_e
     log_z = torch.full((), -math.inf, dtype=torch.float64, device=rbm64.weight.device)
     for start in range(0, 2 ** n, chunk):
         states = _binary_states(start, min(start + chunk, 2 ** n), n, rbm64.weight)
-        log_z = torch.logaddexp(log_z, torch.logsumexp(-free_energy(states), 0))
+        log_z = torch.logaddexp(log_z, portable.logsumexp(-free_energy(states), 0))
     return log_z.item()
 
 
@@ -172,14 +173,14 @@ def base_rate_biases(data: torch.Tensor, eps: float = 0.05) -> torch.Tensor:
     if eps <= 0:
         raise ValueError(f"eps must be > 0, got {eps}")
     p = (data.to(torch.float64).mean(0) + eps) / (1 + 2 * eps)
-    return torch.logit(p).to(data.dtype)
+    return (portable.log(p) - torch.log1p(-p)).to(data.dtype)  # logit p, without MKL's vendor-dependent log
 
 
 @dataclass(frozen=True)
 class AISResult:
     """An AIS estimate of log Z.
 
-    ``log_z``: the estimate (log of the mean importance weight, by logsumexp); ``log_z_low``, ``log_z_high``: log of
+    ``log_z``: the estimate (log of the mean importance weight); ``log_z_low``, ``log_z_high``: log of
     mean ± 3·std/√n_runs of the weights (Salakhutdinov & Murray's band; −inf / +inf where mean − 3σ ≤ 0);
     ``log_weights``: one float64 value per run; ``log_z_base``: log Z of the base-rate model; ``n_betas``: the number
     of annealing steps K (β_0 = 0 < β_1 < … < β_K = 1); ``reverse``: annealed from the model to the base model.
@@ -258,12 +259,12 @@ def _base_log_partition(rbm: RBM, base: torch.Tensor) -> float:
 def _result(log_w: torch.Tensor, log_z_base: float, n_betas: int, reverse: bool) -> AISResult:
     """Turn log-weights into log Ẑ and the ±3σ band of the mean weight, computed stably relative to max log w."""
     n = log_w.numel()
-    shift = log_w.max()
-    w = torch.exp(log_w - shift)
-    mean, spread = w.mean(), 3 * w.std() / math.sqrt(n)
-    log_mean = (torch.logsumexp(log_w, 0) - math.log(n)).item()
-    upper = (torch.log(mean + spread) + shift).item()
-    lower = (torch.log(mean - spread) + shift).item() if mean > spread else -math.inf
+    shift = log_w.max().item()
+    w = portable.exp(log_w - shift)  # not torch.exp, whose bits depend on the CPU vendor (rbmlib.portable)
+    mean, spread = w.mean().item(), 3 * w.std().item() / math.sqrt(n)
+    log_mean = math.log(mean) + shift  # log of the mean weight = logsumexp(log w) − log n
+    upper = math.log(mean + spread) + shift
+    lower = math.log(mean - spread) + shift if mean > spread else -math.inf
     if reverse:  # the weights estimate Z_A / Z_B
         return AISResult(log_z_base - log_mean, log_z_base - upper, log_z_base - lower, log_w, log_z_base, n,
                          n_betas, True)

@@ -8,6 +8,9 @@ and oneDNN's vector kernels capped at AVX2, and MKL in its vendor-neutral ``COMP
 notebooks' checked digits; FastSurfer PR#892 found the same and the same fix). The price is speed: MKL's GEMMs run
 ~2.4× slower (0.82 → 2.0 ms for a 100×784 by 784×500 product on one AMD EPYC thread), so the library leaves this to
 the caller: the notebooks and tests call it, a user training for speed does not.
+
+The pin does not reach MKL's vector maths (``torch.sqrt``, ``exp``, ``log``, ``tanh``, ...): code whose bits must
+hold across vendors computes those through ``rbmlib.portable`` instead, as rbmlib's units, estimators and DAEs do.
 """
 from __future__ import annotations
 

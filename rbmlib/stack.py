@@ -23,13 +23,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import portable
 from .rbm import RBM
 from .samplers import CD
 from .supervised import History, fit, sgd
 from .train import TrainConfig, Trainer
 from .units import Bernoulli, Gaussian, NReLU, Units
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "softplus": nn.Softplus}
+# tanh through rbmlib.portable: torch.tanh takes its bits from MKL, which chooses them by CPU vendor
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": portable.Tanh, "softplus": nn.Softplus}
 # Reconstruction layer → the range its inputs must lie in (the cost is only meaningful there).
 RECONSTRUCTIONS: dict[str, tuple[float, float]] = {
     "softplus": (0.0, math.inf),  # r = softplus(f), L = ‖x − r‖²: non-negative inputs (pixels, rectifier codes)
@@ -107,7 +109,7 @@ class DenoisingAutoencoder(nn.Module):
         return self.act(self.encoder(x))
 
     def _output(self, pre: torch.Tensor) -> torch.Tensor:
-        return {"softplus": F.softplus, "sigmoid": torch.sigmoid, "tanh": torch.tanh}[self.reconstruction](pre)
+        return {"softplus": F.softplus, "sigmoid": torch.sigmoid, "tanh": portable.tanh}[self.reconstruction](pre)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """The reconstruction of a clean input: softplus, sigmoid or tanh of W_dec h + b_dec."""

@@ -19,6 +19,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from . import portable
+
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
@@ -142,7 +144,8 @@ class NReLU(Units):
     The noise *variance* v(x) is sigmoid(x) by default — the variance of the stepped sigmoid unit NReLU approximates;
     ``noise_variance="unit"`` gives max(0, x + N(0, 1)), as Hinton's practical guide (§13.5) writes it.
 
-    mean(x) = E[max(0, x + σε)] = x Φ(x/σ) + σ φ(x/σ) with σ = √v(x) (the rectified-Gaussian mean).
+    mean(x) = E[max(0, x + σε)] = x Φ(x/σ) + σ φ(x/σ) with σ = √v(x) (the rectified-Gaussian mean); √, Φ and exp
+    come from ``rbmlib.portable``, so a draw and a mean have the same bits on every x86-64 CPU.
     ``deterministic(x)`` = max(0, x) is the noise-free forward pass used for features.
     NReLU units have no closed-form free energy: ``log_partition`` is that of the stepped sigmoid units they
     approximate (``exact = False``), good for monitoring, not for likelihoods.
@@ -160,13 +163,13 @@ class NReLU(Units):
         return torch.sigmoid(x) if self.noise_variance == "sigmoid" else torch.ones_like(x)
 
     def mean(self, x):
-        std = self.variance(x).sqrt()
+        std = portable.sqrt(self.variance(x))
         z = x / std
-        return x * torch.special.ndtr(z) + std * torch.exp(-0.5 * z * z - _HALF_LOG_2PI)
+        return x * portable.ndtr(z) + std * portable.exp(-0.5 * z * z - _HALF_LOG_2PI)
 
     def sample(self, x, generator=None):
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        return torch.relu(x + noise * self.variance(x).sqrt())
+        return torch.relu(x + noise * portable.sqrt(self.variance(x)))
 
     def deterministic(self, x):
         return torch.relu(x)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from rbmlib import profiles
+from rbmlib import portable, profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 # chapter notebook → the settings that size its models: a smoke run must leave them as the profile has them
@@ -66,6 +66,15 @@ def test_a_smoke_run_goes_through_every_stage_at_full_model_size(notebook, profi
     assert saved["profile"] == profile and saved["name"] == namespace["NAME"]
     assert saved["provenance"]["smoke"] is True and saved["provenance"]["code_hash"]
     assert saved["verdicts"] and all(v["outcome"] for v in saved["verdicts"])
+
+
+@pytest.mark.parametrize("notebook", list(MODEL_SIZES))
+def test_a_chapter_makes_no_call_to_the_cpu_vendor_s_vector_maths(notebook, tmp_path, smoke_cache):
+    """The checked (``ci``) path of every chapter, smoke-sized, inside ``rbmlib.portable.audit``: no call reaches the
+    MKL kernels whose bits depend on the CPU vendor, so the stored outputs hold on Intel and AMD alike."""
+    with portable.audit() as calls:
+        run_notebook(notebook, "ci", tmp_path, smoke_cache)
+    assert not calls, f"{notebook} calls {dict(calls)}: use rbmlib.portable (or fused=True for Adam)"
 
 
 @pytest.mark.parametrize("change, message", [

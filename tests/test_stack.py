@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rbmlib import portable
 from rbmlib.rbm import RBM
 from rbmlib.stack import (
     DenoisingAutoencoder, fit_denoising_autoencoder, layer_features, pretrain_daes, pretrain_rbms, stack_features,
@@ -227,7 +228,7 @@ def test_export_copies_the_parameters():
     assert net[0].weight.requires_grad and net[2].weight.requires_grad
 
 
-@pytest.mark.parametrize("activation, module", [("relu", nn.ReLU), ("tanh", nn.Tanh), ("softplus", nn.Softplus)])
+@pytest.mark.parametrize("activation, module", [("relu", nn.ReLU), ("tanh", portable.Tanh), ("softplus", nn.Softplus)])
 def test_dae_stack_exports_to_an_equal_sequential(activation, module):
     daes = [DenoisingAutoencoder(8, 5, activation, generator=gen(1)),
             DenoisingAutoencoder(5, 4, activation, generator=gen(2))]

@@ -165,8 +165,8 @@ MUTATIONS = [
              "return AISResult(log_z_base + log_mean, log_z_base - upper, log_z_base - lower, log_w, log_z_base, n,"),
     # error bands: ±3σ of the weights, not of their mean (band √n times too wide)
     Mutation("AIS band uses std of the weights, not of their mean", "rbmlib/estimators.py",
-             "mean, spread = w.mean(), 3 * w.std() / math.sqrt(n)",
-             "mean, spread = w.mean(), 3 * w.std()"),
+             "mean, spread = w.mean().item(), 3 * w.std().item() / math.sqrt(n)",
+             "mean, spread = w.mean().item(), 3 * w.std().item()"),
 
     # ------------------------------------------------------------------------------------------------ supervised loop
     # shuffling: mini-batches in index order every epoch (generator unused)

@@ -85,7 +85,7 @@ MUTATIONS = [
              '        self.chains = v\n',
              '        self.chains = self.chains\n'),
     Mutation("NReLU noise std = sigmoid(x) instead of sqrt(sigmoid(x))", "rbmlib/units.py",
-             'return torch.relu(x + noise * self.variance(x).sqrt())',
+             'return torch.relu(x + noise * portable.sqrt(self.variance(x)))',
              'return torch.relu(x + noise * self.variance(x))'),
     Mutation("Bernoulli sample with the comparison inverted (P(s=1) = 1 − sigmoid)", "rbmlib/units.py",
              'return torch.lt(u, p, out=u)',
@@ -117,19 +117,21 @@ MUTATIONS = [
 # tests/test_<module>.py (rbmlib/data/<module>.py: tests/test_data_<module>.py) where it exists.
 TARGETED = {
     "rbmlib/units.py": ["tests/test_units.py", "tests/test_exact_values.py", "tests/test_rbm.py",
-                        "tests/test_estimators.py"],
+                        "tests/test_estimators.py", "tests/test_portable.py"],
     "rbmlib/rbm.py": ["tests/test_rbm.py", "tests/test_exact_values.py", "tests/test_estimators.py",
                       "tests/test_samplers.py"],
     "rbmlib/samplers.py": ["tests/test_samplers.py", "tests/test_train.py", "tests/test_train_terms.py"],
     "rbmlib/train.py": ["tests/test_train.py", "tests/test_train_terms.py", "tests/test_inputs.py",
                         "tests/test_samplers.py"],
     "rbmlib/estimators.py": ["tests/test_estimators.py", "tests/test_exact_values.py", "tests/test_rbm.py",
-                             "tests/test_rbm_mnist.py"],
+                             "tests/test_rbm_mnist.py", "tests/test_portable.py"],
     "rbmlib/report.py": ["tests/test_report.py", "tests/test_report_tally.py"],
     "rbmlib/reproducibility.py": ["tests/test_reproducibility.py", "tests/test_grid.py"],
     "rbmlib/data/files.py": ["tests/test_data_mnist.py", "tests/test_reliability.py"],
     "rbmlib/data/lfw.py": ["tests/test_data_lfw.py", "tests/test_data_lfw_cache.py"],
     "rbmlib/data/standardise.py": ["tests/test_data_lfw.py"],
+    "rbmlib/stack.py": ["tests/test_stack.py", "tests/test_portable.py"],
+    "rbmlib/activity.py": ["tests/test_activity.py", "tests/test_portable.py"],
 }
 
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)  # node ids may hold spaces
@@ -141,8 +143,9 @@ def mutation_sets() -> dict[str, list[Mutation]]:
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
     import independent
+    import portable_independent
 
-    return {"original": MUTATIONS, "independent": independent.MUTATIONS}
+    return {"original": MUTATIONS, "independent": independent.MUTATIONS + portable_independent.MUTATIONS}
 
 
 def unit_test_files(root: Path = REPO) -> list[str]:
