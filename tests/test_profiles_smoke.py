@@ -9,6 +9,7 @@ verdicts are built as in a real run; a smoke run's numbers mean nothing and are 
 import importlib.util
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -56,16 +57,57 @@ def run_notebook(notebook, profile, tmp_path, cache, before=None):
         torch.set_num_threads(threads)
 
 
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory, smoke_cache):
+    """``smoke_run(notebook, profile)``: run it once per module (later calls reuse the run) and return what the
+    tests read of it: the namespace's ``P``, full configuration and ``NAME``, and the folder of its results file."""
+    runs = {}
+
+    def run(notebook, profile):
+        if (notebook, profile) not in runs:
+            folder = tmp_path_factory.mktemp(f"{notebook}-{profile}")
+            namespace = run_notebook(notebook, profile, folder, smoke_cache)
+            runs[notebook, profile] = dict(P=namespace["P"], NAME=namespace["NAME"], results=folder / "results",
+                                           full={**namespace.get("COMMON", {}), **namespace["CONFIGS"][profile]})
+        return runs[notebook, profile]
+
+    return run
+
+
 @pytest.mark.parametrize("profile", ["long", "paper"])
 @pytest.mark.parametrize("notebook", list(MODEL_SIZES))
-def test_a_smoke_run_goes_through_every_stage_at_full_model_size(notebook, profile, tmp_path, smoke_cache):
-    namespace = run_notebook(notebook, profile, tmp_path, smoke_cache)
-    P, full = namespace["P"], {**namespace.get("COMMON", {}), **namespace["CONFIGS"][profile]}
+def test_a_smoke_run_goes_through_every_stage_at_full_model_size(notebook, profile, smoke_run):
+    run = smoke_run(notebook, profile)
+    P, full = run["P"], run["full"]
     assert P != full and all(P[key] == full[key] for key in MODEL_SIZES[notebook])  # shrunk, models full size
-    saved = json.loads((tmp_path / "results" / f"{namespace['NAME']}.{profile}.json").read_text())
-    assert saved["profile"] == profile and saved["name"] == namespace["NAME"]
+    saved = json.loads((run["results"] / f"{run['NAME']}.{profile}.json").read_text())
+    assert saved["profile"] == profile and saved["name"] == run["NAME"]
     assert saved["provenance"]["smoke"] is True and saved["provenance"]["code_hash"]
     assert saved["verdicts"] and all(v["outcome"] for v in saved["verdicts"])
+
+
+def test_the_long_runs_page_draws_every_chapter_s_long_results(smoke_run, tmp_path):
+    """``book/long_runs.ipynb`` executed in a copy of the book whose ``long`` results are every chapter's smoke run:
+    each section draws from a file of the shape a real long run writes, so a field the page reads and a run does not
+    write fails here, not after a two-hour run."""
+    (tmp_path / "book" / "results").mkdir(parents=True)
+    shutil.copy(ROOT / "_toc.yml", tmp_path)
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns(".*"))
+    for path in (ROOT / "book" / "results").glob("*.ci.json"):
+        shutil.copy(path, tmp_path / "book" / "results")
+    names = set()
+    for notebook in MODEL_SIZES:
+        run = smoke_run(notebook, "long")
+        shutil.copy(run["results"] / f"{run['NAME']}.long.json", tmp_path / "book" / "results")
+        names.add(run["NAME"])
+    shutil.copy(ROOT / "book" / "long_runs.ipynb", tmp_path / "book")
+    try:
+        namespace = executor.execute(tmp_path / "book" / "long_runs.ipynb", env={"MPLBACKEND": "Agg"})
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close("all")
+    assert set(namespace["CHAPTERS"]) == names and all(namespace["long"][name] for name in names)
 
 
 @pytest.mark.parametrize("notebook", list(MODEL_SIZES))
