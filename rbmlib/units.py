@@ -163,13 +163,27 @@ class NReLU(Units):
         return torch.sigmoid(x) if self.noise_variance == "sigmoid" else torch.ones_like(x)
 
     def mean(self, x):
-        std = portable.sqrt(self.variance(x))
+        return self._mean(x, self._std(x))
+
+    def sample(self, x, generator=None):
+        return self._draw(x, self._std(x), generator)
+
+    def mean_and_sample(self, x, generator=None):
+        std = self._std(x)  # one sigmoid and one √ for both
+        return self._mean(x, std), self._draw(x, std, generator)
+
+    def _std(self, x):
+        return portable.sqrt(self.variance(x))
+
+    @staticmethod
+    def _mean(x, std):
         z = x / std
         return x * portable.ndtr(z) + std * portable.exp(-0.5 * z * z - _HALF_LOG_2PI)
 
-    def sample(self, x, generator=None):
+    @staticmethod
+    def _draw(x, std, generator):
         noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        return torch.relu(x + noise * portable.sqrt(self.variance(x)))
+        return torch.relu(x + noise * std)
 
     def deterministic(self, x):
         return torch.relu(x)

@@ -39,9 +39,9 @@ MUTATIONS = [
     # NReLU mean reverts to the vendor-dependent torch.exp for the Gaussian density
     Mutation("portable: NReLU mean via torch.exp", "rbmlib/units.py",
              "std * portable.exp(-0.5 * z * z - _HALF_LOG_2PI)", "std * torch.exp(-0.5 * z * z - _HALF_LOG_2PI)"),
-    # NReLU sample reverts to the vendor-dependent torch.sqrt for the noise scale
+    # NReLU noise scale (shared by the draw and the mean) reverts to the vendor-dependent torch.sqrt
     Mutation("portable: NReLU sample via torch.sqrt", "rbmlib/units.py",
-             "noise * portable.sqrt(self.variance(x))", "noise * torch.sqrt(self.variance(x))"),
+             "return portable.sqrt(self.variance(x))", "return torch.sqrt(self.variance(x))"),
     # AIS result weights through the vendor-dependent torch.exp
     Mutation("portable: AIS _result via torch.exp", "rbmlib/estimators.py",
              "w = portable.exp(log_w - shift)", "w = torch.exp(log_w - shift)"),
