@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 import os
 import sys
 import time
@@ -70,6 +71,17 @@ class _Log:
         self.write(f"{self.done}/{len(self.cached)} done ({cell}){eta}")
 
 
+_CELLS_RUN = {"cells": 0, "cached_at_start": 0, "compute_s": 0.0}  # this process's cached grid runs (cells_run)
+
+
+def cells_run() -> dict:
+    """What this process's cached grid runs have cost so far: ``cells`` run, how many of them were
+    ``cached_at_start`` (computed by an earlier execution, e.g. one that was interrupted), and ``compute_s``, the
+    seconds each cell took when it was computed, as joblib recorded them, summed (cells run at once each count in
+    full). A resumed long run's wall time covers only its last execution; this covers every cell."""
+    return {**_CELLS_RUN, "compute_s": round(_CELLS_RUN["compute_s"], 1)}
+
+
 def default_jobs() -> int:
     """Grid cells run at once when :func:`run` is not told: ``$RBMBOOK_JOBS``, else 1 (serial, in-process)."""
     return int(os.environ.get(JOBS_ENV) or 1)
@@ -92,21 +104,28 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
         memory = joblib.Memory(cache_dir("grid", cache), verbose=0)
         call = memory.cache(call_cell, ignore=["fn"])  # see _grid_cell: never edited, so never cleared
         version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]
-    cached = [cache is not None and progress and call.check_call_in_cache(fn, cell, version) for cell in cells]
+    cached = [cache is not None and call.check_call_in_cache(fn, cell, version) for cell in cells]
     log = _Log(desc, cached, progress)
     bar = tqdm(total=len(cells), desc=desc, file=sys.stdout, disable=not progress, leave=False)
     try:
         if scheduler is None and n_jobs == 1:  # in this process, one cell at a time as the generator is consumed
-            return _collect((call(fn, cell, version) for cell in cells), cells, bar, log)
-        jobs = (joblib.delayed(call)(fn, cell, version) for cell in cells)
-        if scheduler is not None:
-            from dask.distributed import Client
+            results = _collect((call(fn, cell, version) for cell in cells), cells, bar, log)
+        else:
+            jobs = (joblib.delayed(call)(fn, cell, version) for cell in cells)
+            if scheduler is not None:
+                from dask.distributed import Client
 
-            with Client(scheduler), joblib.parallel_config(backend="dask"):
-                return _collect(joblib.Parallel(return_as="generator")(jobs), cells, bar, log)
-        return _collect(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs), cells, bar, log)
+                with Client(scheduler), joblib.parallel_config(backend="dask"):
+                    results = _collect(joblib.Parallel(return_as="generator")(jobs), cells, bar, log)
+            else:
+                results = _collect(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs), cells, bar, log)
     finally:
         bar.close()
+    if cache is not None:  # every cell is in the cache now, with the seconds it took when it was computed
+        _CELLS_RUN["cells"] += len(cells)
+        _CELLS_RUN["cached_at_start"] += sum(cached)
+        _CELLS_RUN["compute_s"] += math.fsum(call.call_and_shelve(fn, cell, version).duration or 0.0 for cell in cells)
+    return results
 
 
 def _collect(results, cells: Sequence[dict], bar, log: _Log) -> list:

@@ -242,12 +242,15 @@ def code_status(payload: dict, root: Path | None = None, *, current_hash: str | 
 
 def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = None) -> dict:
     """Where and how a result was computed: rbmlib's version, the checkout's commit (``$RBMBOOK_GIT_COMMIT`` where
-    set: a copy whose ``.git`` is absent or stale) and its uncommitted changes (tracked files other than ``book/results``; None outside a checkout), versions, device, threads, seeds, time."""
+    set: a copy whose ``.git`` is absent or stale) and its uncommitted changes (tracked files other than
+    ``book/results``; None outside a checkout), versions, device, threads, seeds, time; after cached grid runs
+    (``long``, ``paper``) also ``grid_cells``, :func:`rbmlib.grid.cells_run`: a resumed run's cells and their compute
+    time, which its wall time (the last execution's) leaves out."""
     import numpy
     import torch
 
     from . import __version__
-    from .grid import default_jobs
+    from .grid import cells_run, default_jobs
     from .reproducibility import cpu_arithmetic_pinned
 
     root = book_root()
@@ -259,6 +262,7 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         status = _git("status", "--porcelain", "--untracked-files=no", cwd=root) or ""
         changes = sorted(line[3:] for line in status.splitlines() if not line[3:].startswith("book/results/"))
     cpu = cpu_name()
+    grid_cells = cells_run()
     return {
         "rbmlib": __version__,
         "git_commit": commit,
@@ -275,6 +279,7 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         "cpu_arithmetic_pinned": cpu_arithmetic_pinned(),
         "seeds": list(seeds) if seeds is not None else None,
         "wall_time_s": None if wall_time_s is None else round(wall_time_s, 1),
+        **({"grid_cells": grid_cells} if grid_cells["cells"] else {}),
     }
 
 

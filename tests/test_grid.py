@@ -2,12 +2,13 @@
 after an interrupted run is resumed from its on-disk cache."""
 import io
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from rbmlib import grid
+from rbmlib import grid, report
 from rbmlib.reproducibility import seed_everything
 
 CELLS = [{"seed": s, "width": w} for s in range(3) for w in (2, 3)]
@@ -52,6 +53,28 @@ def test_an_interrupted_run_resumes_from_the_last_finished_cell(tmp_path, monkey
     assert len(calls) == len(CELLS)  # a changed code version recomputes every cell
 
 
+def test_a_resumed_run_reports_the_compute_time_of_every_cell_with_those_from_the_earlier_execution(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path))
+    monkeypatch.setattr(grid, "_CELLS_RUN", {"cells": 0, "cached_at_start": 0, "compute_s": 0.0})
+
+    def slow(seed: int, width: int) -> dict:
+        time.sleep(0.05)
+        return train_cell(seed, width)
+
+    grid.run(slow, CELLS, progress=False)  # no cache: nothing to report
+    assert grid.cells_run() == {"cells": 0, "cached_at_start": 0, "compute_s": 0.0}
+    grid.run(slow, CELLS[:2], cache="demo", progress=False)  # an execution that stopped after two cells
+    first = grid.cells_run()
+    assert first["cells"] == 2 and first["cached_at_start"] == 0 and 0.1 <= first["compute_s"] < 5
+    grid.run(slow, CELLS, cache="demo", progress=False)  # the resumed execution
+    resumed = grid.cells_run()
+    assert resumed["cells"] == 2 + len(CELLS) and resumed["cached_at_start"] == 2
+    # the two cached cells count again at the seconds they took the first time, plus four new cells
+    assert 2 * first["compute_s"] + 4 * 0.05 - 0.1 <= resumed["compute_s"] < 2 * first["compute_s"] + 5
+    assert report.provenance()["grid_cells"] == resumed
+
+
 def test_a_long_run_logs_each_finished_cell_and_what_was_cached_to_the_terminal(tmp_path, monkeypatch, capfd):
     monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path))
     monkeypatch.setattr(sys, "stderr", io.StringIO())  # the notebook's stream: the lines go to the process's own
@@ -92,7 +115,7 @@ KILL_SCRIPT = '''
 import json, sys, time
 sys.path.insert(0, sys.argv[4])
 from test_grid import CELLS, train_cell
-from rbmlib import grid
+from rbmlib import grid, report
 
 
 def slow_cell(seed, width):
@@ -184,7 +207,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, sys.argv[1])  # the copy of rbmlib, edited while this process runs
-from rbmlib import grid
+from rbmlib import grid, report
 
 computed = []
 
