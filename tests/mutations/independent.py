@@ -353,4 +353,43 @@ MUTATIONS = [
     Mutation("seed_everything returns a generator seeded with 0", "rbmlib/reproducibility.py",
              "return torch.Generator().manual_seed(seed)",
              "return torch.Generator().manual_seed(0)"),
+
+    # ------------------------------------------------------------------------------------------------ grid: cells_run (resumed-run provenance)
+    # cached_at_start: the cache is only checked when progress is shown, so a quiet (progress=False) resumed run
+    # reports 0 cells cached at start
+    Mutation("cells_run: cached cells only detected with progress on", "rbmlib/grid.py",
+             "cached = [cache is not None and call.check_call_in_cache(fn, cell, version) for cell in cells]",
+             "cached = [cache is not None and progress and call.check_call_in_cache(fn, cell, version) for cell in cells]"),
+    # compute_s: only the cells computed in this execution are summed; those found cached (an earlier, interrupted
+    # execution's) lose their recorded durations, which is exactly what the tally is for
+    Mutation("cells_run: compute_s drops the cached cells' durations", "rbmlib/grid.py",
+             ".duration or 0.0 for cell in cells)",
+             ".duration or 0.0 for cell, hit in zip(cells, cached) if not hit)"),
+    # cells: uncached (cache=None) runs are counted too, so provenance gains grid_cells after a plain run
+    Mutation("cells_run: uncached runs counted in cells", "rbmlib/grid.py",
+             "    if cache is not None:  # every cell is in the cache now, with the seconds it took when it was computed\n"
+             "        _CELLS_RUN[\"cells\"] += len(cells)\n",
+             "    _CELLS_RUN[\"cells\"] += len(cells)\n"
+             "    if cache is not None:  # every cell is in the cache now, with the seconds it took when it was computed\n"),
+    # tallied in `finally`: a run that raises (interrupted, a failing cell) still adds its cells and cached cells
+    Mutation("cells_run: a run that raises is still tallied", "rbmlib/grid.py",
+             "    finally:\n"
+             "        bar.close()\n"
+             "    if cache is not None:  # every cell is in the cache now, with the seconds it took when it was computed\n"
+             "        _CELLS_RUN[\"cells\"] += len(cells)\n"
+             "        _CELLS_RUN[\"cached_at_start\"] += sum(cached)\n",
+             "    finally:\n"
+             "        bar.close()\n"
+             "        if cache is not None:\n"
+             "            _CELLS_RUN[\"cells\"] += len(cells)\n"
+             "            _CELLS_RUN[\"cached_at_start\"] += sum(cached)\n"
+             "    if cache is not None:  # every cell is in the cache now, with the seconds it took when it was computed\n"),
+    # rounding: compute_s rounded to whole seconds (an int) instead of 0.1 s
+    Mutation("cells_run: compute_s rounded to whole seconds", "rbmlib/grid.py",
+             'return {**_CELLS_RUN, "compute_s": round(_CELLS_RUN["compute_s"], 1)}',
+             'return {**_CELLS_RUN, "compute_s": round(_CELLS_RUN["compute_s"])}'),
+    # provenance: grid_cells recorded always, zeros included, even when no cached grid cell ran in this process
+    Mutation("provenance always records grid_cells", "rbmlib/report.py",
+             '**({"grid_cells": grid_cells} if grid_cells["cells"] else {}),',
+             '"grid_cells": grid_cells,'),
 ]
