@@ -244,7 +244,7 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
     """Where and how a result was computed: rbmlib's version, the checkout's commit (``$RBMBOOK_GIT_COMMIT`` where
     set: a copy whose ``.git`` is absent or stale) and its uncommitted changes (tracked files other than
     ``book/results``; None outside a checkout), versions, device, threads, seeds, time; after cached grid runs
-    (``long``, ``paper``) also ``grid_cells``, :func:`rbmlib.grid.cells_run`: a resumed run's cells and their compute
+    (``long``, ``paper``) also ``grid_cells``, ``rbmlib.grid.cells_run()``: a resumed run's cells and their compute
     time, which its wall time (the last execution's) leaves out."""
     import numpy
     import torch
