@@ -138,15 +138,32 @@ def check_table(verdicts: Sequence[Verdict], caption: str | None = "Sanity check
     return Table(["check", "rule", "ours", "outcome"], rows, caption)
 
 
+CPUINFO = Path("/proc/cpuinfo")  # Linux; elsewhere absent, and the functions below fall back
+
+
 def cpu_name() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in CPUINFO.read_text().splitlines():
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     except OSError:
         pass
     return platform.processor() or platform.machine() or "cpu"
+
+
+def cpu_vector_isa() -> str | None:
+    """The widest x86 vector extension the CPU offers ("AVX-512", "AVX2", "AVX", "SSE4.2"), from the ``flags`` of
+    ``/proc/cpuinfo``; None where that file or those flags are absent. Two machines of one model name (a VM's
+    "AMD EPYC") can differ here, and with it in the speed of an unpinned run."""
+    try:
+        text = CPUINFO.read_text()
+    except OSError:
+        return None
+    flags = next((set(line.split(":", 1)[1].split()) for line in text.splitlines() if line.startswith("flags")),
+                 set())
+    return next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"),
+                                          ("sse4_2", "SSE4.2")) if flag in flags), None)
 
 
 def book_root(start: Path | None = None) -> Path | None:
@@ -276,6 +293,7 @@ def provenance(seeds: Sequence[int] | None = None, wall_time_s: float | None = N
         "torch_threads": torch.get_num_threads(),
         "grid_jobs": default_jobs(),  # grid cells run at once
         "cpu": cpu,
+        "cpu_vector_isa": cpu_vector_isa(),
         "cpu_arithmetic_pinned": cpu_arithmetic_pinned(),
         "seeds": list(seeds) if seeds is not None else None,
         "wall_time_s": None if wall_time_s is None else round(wall_time_s, 1),

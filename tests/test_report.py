@@ -100,6 +100,16 @@ def test_the_status_table_names_each_profiles_data_where_they_differ(tmp_path):
     assert report.status_tables(tmp_path)[0].rows[0][2] == "MNIST (`ci`) · CIFAR-10 (`long`)"
 
 
+@pytest.mark.parametrize("flags, isa", [("fpu sse4_2 avx avx2 avx512f avx512bw", "AVX-512"),
+                                        ("fpu sse4_2 avx avx2 fma", "AVX2"), ("fpu sse4_2", "SSE4.2"), ("fpu", None)])
+def test_the_provenance_names_the_widest_vector_extension(tmp_path, monkeypatch, flags, isa):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n")
+    monkeypatch.setattr(report, "CPUINFO", cpuinfo)
+    assert report.cpu_vector_isa() == isa and report.cpu_name() == "AMD EPYC"
+    assert report.provenance()["cpu_vector_isa"] == isa
+
+
 def test_results_go_to_the_cache_unless_recording(tmp_path, monkeypatch):
     monkeypatch.delenv("RBMBOOK_RESULTS", raising=False)
     monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "cache"))
