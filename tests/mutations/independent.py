@@ -392,4 +392,19 @@ MUTATIONS = [
     Mutation("provenance always records grid_cells", "rbmlib/report.py",
              '**({"grid_cells": grid_cells} if grid_cells["cells"] else {}),',
              '"grid_cells": grid_cells,'),
+
+    # ------------------------------------------------------------------------------------------------ report: cpu_vector_isa
+    # cpu_vector_isa (2026-12-02)
+    # precedence: AVX2 checked before AVX-512, so an AVX-512 machine (which also has avx2) reports AVX2, not the widest
+    Mutation("cpu_vector_isa: AVX2 checked before AVX-512", "rbmlib/report.py",
+             '(("avx512f", "AVX-512"), ("avx2", "AVX2"),',
+             '(("avx2", "AVX2"), ("avx512f", "AVX-512"),'),
+    # wrong cpuinfo line: the extension looked up among the words of "model name", so it is None on every machine
+    Mutation("cpu_vector_isa: reads the model name line, not flags", "rbmlib/report.py",
+             'if line.startswith("flags")),',
+             'if line.startswith("model name")),'),
+    # provenance: the CPU's model name recorded under cpu_vector_isa (the field that tells two "AMD EPYC" apart)
+    Mutation("cpu_vector_isa: provenance records the CPU name instead", "rbmlib/report.py",
+             '"cpu_vector_isa": cpu_vector_isa(),',
+             '"cpu_vector_isa": cpu,'),
 ]
