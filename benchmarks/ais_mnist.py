@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import RESULTS, run_setting, shown, slug  # noqa: E402
+from benchmarks.common import default_output, run_setting, shown  # noqa: E402
 
 N_VISIBLE, N_HIDDEN, N_RUNS, N_BETAS = 784, 500, 100, 14_500
 
@@ -89,7 +89,7 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--pin", choices=("on", "off", "both"), default="both")
-    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/ais_mnist-<cpu>.json)")
+    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/ais_mnist-<cpu>-<isa>.json)")
     parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)  # a worker's model file
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -101,7 +101,7 @@ def main(argv=None) -> None:
 
     from rbmlib.report import cpu_name, provenance
 
-    output = args.output or RESULTS / f"ais_mnist-{slug(cpu_name())}.json"
+    output = args.output or default_output("ais_mnist")
     start, load_before, runs = time.perf_counter(), os.getloadavg(), []
     with tempfile.TemporaryDirectory() as scratch:
         model = Path(scratch) / "rbm.pt"

@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import RESULTS, paired_ratio, run_setting, shown, slug  # noqa: E402
+from benchmarks.common import default_output, paired_ratio, run_setting, shown  # noqa: E402
 
 N_VISIBLE, N_HIDDEN, BATCH, LEARNING_RATE, WEIGHT_STD = 784, 500, 100, 0.05, 0.01
 GEMMS_PER_BATCH = 5
@@ -405,7 +405,7 @@ def main(argv=None) -> None:
     pins = {"on": [True], "off": [False], "both": [True, False]}[args.pin]
     threads = args.threads if args.device == "cpu" else [1]
     device = torch.cuda.get_device_name(torch.device(args.device)) if args.device != "cpu" else cpu_name()
-    output = args.output or RESULTS / f"cd1_mnist-{slug(device)}.json"
+    output = args.output or default_output("cd1_mnist", device)
     output.parent.mkdir(parents=True, exist_ok=True)
     start, load_before, runs = time.perf_counter(), os.getloadavg(), []
     for pinned in pins:

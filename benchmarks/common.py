@@ -37,6 +37,17 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def default_output(benchmark: str, device: str | None = None) -> Path:
+    """``benchmarks/results/<benchmark>-<device>[-<vector extension>].json``: the device is the CPU's name unless
+    given (a GPU's); a CPU's vector extension is added because two CPUs of one name ("AMD EPYC") may differ in it
+    and in speed. Files written before 2026-12-02 carry the name alone."""
+    from rbmlib.report import cpu_name, cpu_vector_isa
+
+    if device is not None and device != cpu_name():
+        return RESULTS / f"{benchmark}-{slug(device)}.json"
+    return RESULTS / f"{benchmark}-{slug(cpu_name())}-{slug(cpu_vector_isa() or 'unknown')}.json"
+
+
 def shown(path: Path) -> Path:
     """``path`` relative to the checkout where it lies inside it."""
     return path.relative_to(REPO) if path.is_relative_to(REPO) else path

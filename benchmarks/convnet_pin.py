@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import RESULTS, paired_ratio, run_setting, shown, slug  # noqa: E402
+from benchmarks.common import default_output, paired_ratio, run_setting, shown  # noqa: E402
 N_IMAGES, BATCH = 5_000, 64
 
 
@@ -64,7 +64,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/convnet_pin-<cpu>.json)")
+    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/convnet_pin-<cpu>-<isa>.json)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.rounds < 1 or any(t < 1 for t in args.threads):
@@ -85,7 +85,7 @@ def main(argv=None) -> None:
              fmt(paired_ratio(seconds[t, True], seconds[t, False]), 2)] for t in args.threads]
     text = Table(["threads", "pinned s/epoch (median)", "unpinned s/epoch (median)", "pinned ÷ unpinned (paired)"],
                  rows).markdown()
-    output = args.output or RESULTS / f"convnet_pin-{slug(cpu_name())}.json"
+    output = args.output or default_output("convnet_pin")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps({
         "benchmark": "convnet_pin", "command": " ".join(["benchmarks/convnet_pin.py"] + (argv or sys.argv[1:])),

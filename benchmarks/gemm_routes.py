@@ -1,12 +1,14 @@
-"""Routes to a deterministic CD-1 GEMM: CD-1's three product shapes through MKL (``torch.mm``) and through oneDNN
-(the same product as a 1×1 convolution, ``conv2d``), pinned (``rbmlib.pin_cpu_arithmetic()``: MKL ``COMPATIBLE``,
-oneDNN capped at AVX2, both vendor-neutral) and unpinned, at each thread count.
+"""Routes to a deterministic CD-1 GEMM: CD-1's three product shapes through MKL (``torch.mm``), oneDNN (the same
+product as a 1×1 convolution, ``conv2d``) and numpy's OpenBLAS (``numpy.matmul``), under the pin's environment
+(``rbmlib.reproducibility.CPU_ARITHMETIC_ENV``: MKL ``COMPATIBLE``, oneDNN capped at AVX2, OpenBLAS's Haswell kernels,
+each vendor-neutral; ``torch.mm`` is left on MKL here, not routed as ``rbmlib.blas`` routes it) and without it, at
+each thread count.
 
 The question (issue 24): is there a GEMM whose kernels are fixed by an ISA cap rather than by the CPU's vendor and
-that is faster than MKL's ``COMPATIBLE`` branch? oneDNN's are: its convolutions are what the He chapter's conv nets
-run on under the pin. The shapes: v (100×784) @ W (784×500), h (100×500) @ Wᵀ, and vᵀ (784×100) @ h (100×500).
-Each (pin, threads) setting runs in its own process; a product is timed as the mean of 300 calls after a warm-up
-(for vᵀ @ h the conv route includes the two transposing copies it needs).
+that is faster than MKL's ``COMPATIBLE`` branch? The shapes: v (100×784) @ W (784×500), h (100×500) @ Wᵀ, and
+vᵀ (784×100) @ h (100×500). Each (pin, threads) setting runs in its own process; a product is timed as the mean of
+300 calls after a warm-up (for vᵀ @ h the conv route includes the two transposing copies it needs; the OpenBLAS
+route writes into a preallocated array, as ``rbmlib.blas`` does into a new tensor).
 
     .venv/bin/python benchmarks/gemm_routes.py --threads 1 2
 """
@@ -20,15 +22,18 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import RESULTS, run_setting, shown, slug  # noqa: E402
+from benchmarks.common import default_output, run_setting, shown  # noqa: E402
 CALLS = 300
 
 
 def worker(threads: int) -> dict:
     """Milliseconds per product for each shape and route, in this process."""
-    import rbmlib
+    from rbmlib.reproducibility import CPU_ARITHMETIC_ENV
 
-    pinned = rbmlib.pin_cpu_arithmetic()  # before torch loads; a no-op under RBMBOOK_PIN_CPU=0
+    pinned = os.environ.get("RBMBOOK_PIN_CPU", "1") != "0"
+    if pinned:  # the pin's environment, before torch and numpy load; torch.mm stays on MKL (no rbmlib.blas)
+        os.environ.update(CPU_ARITHMETIC_ENV)
+    import numpy as np
     import torch
     from torch.nn.functional import conv2d
 
@@ -36,14 +41,19 @@ def worker(threads: int) -> dict:
     g = torch.Generator().manual_seed(0)
     v, h, W = torch.rand(100, 784, generator=g), torch.rand(100, 500, generator=g), torch.rand(784, 500, generator=g)
     W_out, W_in = W.t().contiguous().view(500, 784, 1, 1), W.contiguous().view(784, 500, 1, 1)
+    vn, hn, Wn = v.numpy(), h.numpy(), W.numpy()
+    out_h, out_v, out_W = np.empty((100, 500), np.float32), np.empty((100, 784), np.float32), np.empty_like(Wn)
     products = {
         "v @ W": {"MKL (torch.mm)": lambda: torch.mm(v, W),
-                  "oneDNN (1×1 conv2d)": lambda: conv2d(v.view(100, 784, 1, 1), W_out)},
+                  "oneDNN (1×1 conv2d)": lambda: conv2d(v.view(100, 784, 1, 1), W_out),
+                  "OpenBLAS (numpy.matmul)": lambda: np.matmul(vn, Wn, out=out_h)},
         "h @ Wᵀ": {"MKL (torch.mm)": lambda: torch.mm(h, W.t()),
-                   "oneDNN (1×1 conv2d)": lambda: conv2d(h.view(100, 500, 1, 1), W_in)},
+                   "oneDNN (1×1 conv2d)": lambda: conv2d(h.view(100, 500, 1, 1), W_in),
+                   "OpenBLAS (numpy.matmul)": lambda: np.matmul(hn, Wn.T, out=out_v)},
         "vᵀ @ h": {"MKL (torch.mm)": lambda: torch.mm(v.t(), h),
                    "oneDNN (1×1 conv2d)": lambda: conv2d(v.t().contiguous().view(784, 100, 1, 1),
-                                                         h.t().contiguous().view(500, 100, 1, 1))},
+                                                         h.t().contiguous().view(500, 100, 1, 1)),
+                   "OpenBLAS (numpy.matmul)": lambda: np.matmul(vn.T, hn, out=out_W)},
     }
     ms = {}
     for shape, routes in products.items():
@@ -53,14 +63,16 @@ def worker(threads: int) -> dict:
             for _ in range(CALLS):
                 product()
             ms[f"{shape}: {route}"] = (time.perf_counter() - start) / CALLS * 1e3
-    return {"threads": threads, "pinned": pinned, "ms": ms,
+    from rbmlib.blas import openblas_coretype
+
+    return {"threads": threads, "pinned": pinned, "ms": ms, "openblas_coretype": openblas_coretype(),
             "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/gemm_routes-<cpu>.json)")
+    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/gemm_routes-<cpu>-<isa>.json)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if any(t < 1 for t in args.threads):
@@ -80,7 +92,7 @@ def main(argv=None) -> None:
     text = Table(["product: route", *(f"{r['threads']} thread(s), {'pinned' if r['pinned'] else 'unpinned'}"
                                        for r in runs)],
                  [[key, *(fmt(r["ms"][key], 3) for r in runs)] for key in keys]).markdown()
-    output = args.output or RESULTS / f"gemm_routes-{slug(cpu_name())}.json"
+    output = args.output or default_output("gemm_routes")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps({
         "benchmark": "gemm_routes", "command": " ".join(["benchmarks/gemm_routes.py"] + (argv or sys.argv[1:])),

@@ -50,23 +50,24 @@ def test_notebook_is_stored_executed_and_clean(path):
     assert any("nbval-check-output" in t for t in tags), "no cell is checked by nbval (tag a cell nbval-check-output)"
     assert not any("NBVAL_" in s for s in sources), "mark checked cells with the nbval-check-output tag, not a comment"
     assert any(re.search(r"^\s*(import|from)\s+rbmlib", s, re.M) for s in sources), "the notebook must use rbmlib"
-    if path.parent.name == "notebooks":  # a reproduction: the CPU arithmetic pin before anything loads torch
+    if path.parent.name == "notebooks":  # a reproduction: the CPU arithmetic pin before anything loads torch or numpy
         lines = [line for s in sources for line in s.splitlines()]
         pin = next((i for i, line in enumerate(lines) if line.startswith("rbmlib.pin_cpu_arithmetic()")), None)
         loads_torch = next((i for i, line in enumerate(lines)
-                            if re.match(r"\s*(import|from)\s+(torch|rbmlib\.)", line)), None)
+                            if re.match(r"\s*(import|from)\s+(torch|numpy|rbmlib\.)", line)), None)
         assert pin is not None, "call rbmlib.pin_cpu_arithmetic() first (checked outputs must not depend on the CPU)"
-        assert loads_torch is None or pin < loads_torch, "rbmlib.pin_cpu_arithmetic() must come before torch loads"
+        assert loads_torch is None or pin < loads_torch, \
+            "rbmlib.pin_cpu_arithmetic() must come before torch or numpy loads"
     for out in (o for c in code for o in c.get("outputs", [])):
         data = out.get("data", {})
         assert "image/svg+xml" not in data, "SVG figures change on every run and break nbval: use PNG"
 
 
-def test_pyproject_pins_the_torch_pair_of_requirements():
+def test_pyproject_pins_what_requirements_pin_for_the_arithmetic():
     """A pip-installed rbmlib must get the torch/torchvision pair the book is checked with (another pair breaks
-    torchvision's operators)."""
+    torchvision's operators) and the numpy whose OpenBLAS computes the pinned path's products (rbmlib.blas)."""
     import tomllib
 
-    pins = dict(re.findall(r"^(torch|torchvision)==(\S+)", (ROOT / "requirements.txt").read_text(), re.M))
+    pins = dict(re.findall(r"^(torch|torchvision|numpy)==(\S+)", (ROOT / "requirements.txt").read_text(), re.M))
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    assert {f"{k}=={v}" for k, v in pins.items()} <= set(deps) and len(pins) == 2
+    assert {f"{k}=={v}" for k, v in pins.items()} <= set(deps) and len(pins) == 3

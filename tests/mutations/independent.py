@@ -407,4 +407,66 @@ MUTATIONS = [
     Mutation("cpu_vector_isa: provenance records the CPU name instead", "rbmlib/report.py",
              '"cpu_vector_isa": cpu_vector_isa(),',
              '"cpu_vector_isa": cpu,'),
+
+    # ------------------------------------------------------------------------------------------------ blas: the pinned GEMM route (2026-12-02)
+    # addmm, β = 0: the bias is added anyway (scaled by 0), so a NaN or inf in it poisons the product torch ignores it for
+    Mutation("blas addmm: bias added even when beta = 0 (its NaNs leak)", "rbmlib/blas.py",
+             "    if beta != 0:\n        out.add_(bias, alpha=beta)",
+             "    out.add_(bias, alpha=beta)"),
+    # addmm, α: the product is never scaled, so addmm(..., alpha=a) computes bias·β + A·B
+    Mutation("blas addmm: alpha ignored", "rbmlib/blas.py",
+             "    if alpha != 1:\n        out.mul_(alpha)\n",
+             ""),
+    # addmm, β ≠ 0, 1: the bias is added unscaled
+    Mutation("blas addmm: beta ignored (bias added at weight 1)", "rbmlib/blas.py",
+             "out.add_(bias, alpha=beta)",
+             "out.add_(bias)"),
+    # addmm_, β = 0: self scaled by 0 instead of overwritten, so NaN/inf already in self survive (inf·0 = NaN)
+    Mutation("blas addmm_: beta = 0 scales self by 0 instead of overwriting it", "rbmlib/blas.py",
+             "    if beta == 0:\n        self.zero_()\n    elif beta != 1:",
+             "    if beta != 1:"),
+    # addmm_: out-of-place add, so self never receives α·(A·B) (CD's in-place gradient steps lose the product)
+    Mutation("blas addmm_: product added out of place (self not updated)", "rbmlib/blas.py",
+             "return self.add_(product, alpha=alpha)",
+             "return self.add(product, alpha=alpha)"),
+    # threads: OpenBLAS's thread count set at the first product only, never resynced after torch.set_num_threads
+    Mutation("blas: OpenBLAS thread count never resynced with torch", "rbmlib/blas.py",
+             'if _state.get("threads") != threads:',
+             'if "threads" not in _state:'),
+    # threads: OpenBLAS pinned to one thread whatever torch uses (sums no longer those of torch's thread count)
+    Mutation("blas: OpenBLAS always set to 1 thread", "rbmlib/blas.py",
+             '_state["openblas"].set_num_threads(threads)',
+             '_state["openblas"].set_num_threads(1)'),
+    # coretype check: only checks that numpy has an OpenBLAS, so numpy loaded first (other kernels) is routed silently
+    Mutation("blas: route_cpu_gemms accepts any OpenBLAS core type", "rbmlib/blas.py",
+             "if (found := openblas_coretype()) != CORETYPE:",
+             "if (found := openblas_coretype()) is None:"),
+    # routed ops: the in-place addmm_ is left on MKL (CD's weight steps no longer go through OpenBLAS)
+    Mutation("blas: addmm_ not routed", "rbmlib/blas.py",
+             'ROUTED = ("mm", "addmm", "addmm_", "mv")',
+             'ROUTED = ("mm", "addmm", "mv")'),
+    # views: non-contiguous 2-D operands (e.g. x[:, ::2]) handed to numpy as they are, so numpy.matmul takes its
+    # non-BLAS loop and adds in another order than the same values made contiguous
+    Mutation("blas: non-contiguous 2-D views not made contiguous", "rbmlib/blas.py",
+             "    if t.dim() == 2 and not (t.is_contiguous() or t.t().is_contiguous()):\n"
+             "        t = t.contiguous()\n"
+             "    elif t.dim() == 1 and not t.is_contiguous():",
+             "    if t.dim() == 1 and not t.is_contiguous():"),
+    # half precision: only float16 goes via float32; bfloat16 reaches .numpy(), which has no bfloat16, and raises
+    Mutation("blas: bfloat16 not routed via float32", "rbmlib/blas.py",
+             "if out.dtype in (torch.float16, torch.bfloat16):",
+             "if out.dtype == torch.float16:"),
+    # pin: warns and returns False whenever torch/numpy is loaded, even when the pin's environment was already set
+    # (a second call, or a process started under the pin's environment, is no longer pinned)
+    Mutation("pin_cpu_arithmetic: refuses whenever torch/numpy is loaded, pinned env or not", "rbmlib/reproducibility.py",
+             "if loaded and not environment_pinned:",
+             "if loaded:"),
+    # pin: only refuses when both torch and numpy were imported first; torch alone (ATen's ISA already chosen) passes
+    Mutation("pin_cpu_arithmetic: warns only when both torch and numpy were loaded first", "rbmlib/reproducibility.py",
+             "if loaded and not environment_pinned:",
+             "if len(loaded) == 2 and not environment_pinned:"),
+    # pinned?: the environment alone counts, so a process with the env set but the GEMMs not routed reports pinned
+    Mutation("cpu_arithmetic_pinned ignores whether the GEMMs are routed", "rbmlib/reproducibility.py",
+             "for k, v in CPU_ARITHMETIC_ENV.items()) and blas.routed()",
+             "for k, v in CPU_ARITHMETIC_ENV.items())"),
 ]

@@ -178,14 +178,19 @@ def _environment(workdir: Path) -> dict:
 def serve() -> None:
     """A worker (``run.py --serve``, started in a copy): reads one job a line on stdin, answers one line on stdout.
 
-    The CPU arithmetic path is pinned first, as tests/conftest.py does, then the third-party modules are loaded; each
-    job is a fork that runs ``pytest.main`` with its output in a log file, in its own session (killed whole at the
-    time limit, with any process it started). rbmlib is dropped from ``sys.modules`` before the first fork."""
+    The CPU arithmetic pin's environment is set first, then the third-party modules are loaded under it; each job is a
+    fork that runs ``pytest.main`` with its output in a log file, in its own session (killed whole at the time limit,
+    with any process it started). rbmlib is dropped from ``sys.modules`` before the first fork, so each job imports
+    the copy's (mutated) rbmlib, whose ``pin_cpu_arithmetic`` (tests/conftest.py) registers its own ``rbmlib.blas``
+    kernels: pinning here would leave the unmutated kernels registered in every job."""
     answer = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)  # anything printed while loading goes to the worker's log, not into the answers
-    import rbmlib
+    from rbmlib.reproducibility import CPU_ARITHMETIC_ENV, THREAD_POOL_ENV
 
-    rbmlib.pin_cpu_arithmetic()
+    if os.environ.get("RBMBOOK_PIN_CPU", "1") != "0":
+        os.environ.update(CPU_ARITHMETIC_ENV)
+        for key, value in THREAD_POOL_ENV.items():
+            os.environ.setdefault(key, value)
     for name in PRELOAD:
         try:
             importlib.import_module(name)
