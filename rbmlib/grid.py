@@ -9,6 +9,7 @@ where or in which order it runs.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import math
@@ -22,6 +23,7 @@ import joblib
 from tqdm import tqdm
 
 from ._grid_cell import call_cell
+from .reproducibility import cpu_arithmetic_pinned, pin_cpu_arithmetic
 
 SCHEDULER_ENV = "RBMBOOK_DASK_SCHEDULER"  # e.g. tcp://host:8786: run the cells on that Dask cluster
 JOBS_ENV = "RBMBOOK_JOBS"  # worker processes on this machine (default 1: serial, in-process)
@@ -110,8 +112,9 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
     try:
         if scheduler is None and n_jobs == 1:  # in this process, one cell at a time as the generator is consumed
             results = _collect((call(fn, cell, version) for cell in cells), cells, bar, log)
-        else:
-            jobs = (joblib.delayed(call)(fn, cell, version) for cell in cells)
+        else:  # worker processes inherit the pin's environment but not its kernels (rbmlib.blas): they pin again
+            pinned = functools.partial(_pinned_cell, fn) if cpu_arithmetic_pinned() else fn
+            jobs = (joblib.delayed(call)(pinned, cell, version) for cell in cells)
             if scheduler is not None:
                 from dask.distributed import Client
 
@@ -126,6 +129,13 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
         _CELLS_RUN["cached_at_start"] += sum(cached)
         _CELLS_RUN["compute_s"] += math.fsum(call.call_and_shelve(fn, cell, version).duration or 0.0 for cell in cells)
     return results
+
+
+def _pinned_cell(fn: Callable, **cell):
+    """``fn(**cell)`` in a worker process, after ``rbmlib.pin_cpu_arithmetic()``: the same arithmetic as in the
+    pinned caller, so that a cell's result does not depend on where it ran."""
+    pin_cpu_arithmetic()
+    return fn(**cell)
 
 
 def _collect(results, cells: Sequence[dict], bar, log: _Log) -> list:

@@ -1,5 +1,6 @@
 """rbmlib.grid: a grid of self-seeding cells gives the same results serially, in processes, on a Dask cluster, and
 after an interrupted run is resumed from its on-disk cache."""
+import hashlib
 import io
 import sys
 import time
@@ -28,6 +29,22 @@ def test_parallel_processes_match_the_serial_run():
     serial = grid.run(train_cell, CELLS, progress=False)
     assert [r["seed"] for r in serial] == [c["seed"] for c in CELLS]
     assert grid.run(train_cell, CELLS, n_jobs=2, progress=False) == serial
+
+
+def pinned_product_cell(seed: int) -> dict:
+    """A product large enough that MKL and OpenBLAS give other bits, and whether the pin's kernels computed it."""
+    from rbmlib import blas
+
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.rand(100, 784, generator=g), torch.rand(784, 500, generator=g) - 0.5
+    return {"routed": blas.routed(), "bits": hashlib.sha256((a @ b).numpy().tobytes()).hexdigest()}
+
+
+def test_pinned_cells_in_worker_processes_use_the_pinned_kernels_as_in_the_caller():
+    cells = [dict(seed=s) for s in range(3)]
+    serial = grid.run(pinned_product_cell, cells, progress=False)
+    assert all(r["routed"] for r in serial)  # tests/conftest.py pins
+    assert grid.run(pinned_product_cell, cells, n_jobs=2, progress=False) == serial
 
 
 def test_an_interrupted_run_resumes_from_the_last_finished_cell(tmp_path, monkeypatch):
