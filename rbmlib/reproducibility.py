@@ -22,12 +22,14 @@ import random
 import sys
 import warnings
 
+from .blas import CORETYPE
+
 # Environment knobs read once, when torch and numpy load their CPU libraries.
 CPU_ARITHMETIC_ENV = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "ONEDNN_MAX_CPU_ISA": "AVX2",
     "MKL_CBWR": "COMPATIBLE",
-    "OPENBLAS_CORETYPE": "Haswell",  # rbmlib.blas.CORETYPE
+    "OPENBLAS_CORETYPE": CORETYPE,
 }
 # Set unless the caller set them: torch's OpenMP threads sleep between parallel regions instead of spinning, which
 # left no core to OpenBLAS's threads (two-thread CD-1 epochs ran ~20× slower with both pools spinning).

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 from torch import nn
 
 import rbmlib
@@ -109,11 +109,39 @@ def test_inf_passes_through_silently():
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
-def test_half_precision_products_go_through_float32(dtype):
-    a, b = rand(6, 7).to(dtype), rand(7, 5, seed=1).to(dtype)
-    out = torch.mm(a, b)
-    assert out.dtype == dtype
-    assert torch.equal(out, torch.mm(a.float(), b.float()).to(dtype))
+def test_half_precision_products_are_left_to_torchs_own_kernels(dtype):
+    a, b, bias = rand(6, 7).to(dtype), rand(7, 5, seed=1).to(dtype), rand(5, seed=2).to(dtype)
+    assert not blas._routable(a, b)
+    expected = (a.double() @ b.double()).to(dtype)  # rounded once
+    torch.testing.assert_close(torch.mm(a, b), expected, rtol=0, atol=2e-2)
+    torch.testing.assert_close(torch.addmm(bias, a, b), (bias.double() + a.double() @ b.double()).to(dtype), rtol=0,
+                               atol=2e-2)
+
+
+def test_other_dtypes_and_conjugate_views_take_torchs_own_kernels():
+    i = torch.arange(12).view(3, 4)
+    assert torch.equal(torch.mm(i, i.t()), torch.tensor([[14, 38, 62], [38, 126, 214], [62, 214, 366]]))
+    c = torch.complex(rand(3, 4), rand(3, 4, seed=1))
+    expected = c.numpy() @ c.numpy().conj().T
+    np.testing.assert_allclose(torch.mm(c, c.conj().t()).numpy(), expected, rtol=0, atol=1e-5)
+    with pytest.raises(RuntimeError):
+        torch.mm(torch.ones(2, 2, dtype=torch.bool), torch.ones(2, 2, dtype=torch.bool))
+
+
+def test_alpha_zero_ignores_the_product_and_its_nans_as_torch_does():
+    a, b, bias = rand(4, 5), rand(5, 3, seed=1), rand(3, seed=2)
+    a[0, 0] = float("nan")
+    assert torch.equal(torch.addmm(bias, a, b, beta=2.0, alpha=0), (2.0 * bias).expand(4, 3))
+    c = rand(4, 3, seed=3)
+    assert torch.equal(c.clone().addmm_(a, b, beta=0.5, alpha=0), 0.5 * c)
+
+
+def test_a_bias_of_another_dtype_or_shape_raises_like_torch():
+    a, b = rand(4, 5), rand(5, 3, seed=1)
+    with pytest.raises(RuntimeError, match="same dtype"):
+        torch.addmm(torch.zeros(3, dtype=torch.float64), a, b)
+    with pytest.raises(RuntimeError, match="broadcast"):
+        torch.addmm(torch.zeros(7), a, b, beta=0)
 
 
 def test_bad_operands_raise_like_torch():
@@ -152,12 +180,16 @@ def test_openblas_runs_on_as_many_threads_as_torch():
         torch.set_num_threads(1)
     torch.mm(a, b)
     assert openblas_threads() == 1
+    with threadpool_limits(2, user_api="blas"):  # as scikit-learn does: the next product sets it back to torch's
+        torch.mm(a, b)
+        assert openblas_threads() == 1
 
 
 # Fingerprints of pinned results at one thread, recorded on an AMD EPYC with AVX-512 (2026-12-02). A pinned run
 # must reproduce them on every x86-64 CPU with AVX2 and FMA: CI runs this test on whichever machine it lands on.
 PRODUCT_FINGERPRINT = "2f2611d6c8c1c4e2"
 TRAINING_FINGERPRINT = "3efde977a328201d"
+OTHER_PRODUCTS_FINGERPRINT = "865d7ddf5a2c860d"
 
 
 def test_a_pinned_product_has_the_same_bits_on_every_cpu():
@@ -165,6 +197,8 @@ def test_a_pinned_product_has_the_same_bits_on_every_cpu():
     v, w = torch.rand(100, 784, generator=g), torch.rand(784, 500, generator=g) - 0.5
     assert fingerprint(v @ w, torch.addmm(torch.ones(500), v, w, alpha=0.1), w.t() @ v.t()[:, :7]) == \
         PRODUCT_FINGERPRINT
+    # gemv (a matrix-vector product, and numpy's route for a 1×k matrix) and dgemm
+    assert fingerprint(w.t() @ v[0], v[:1] @ w, v.double() @ w.double()) == OTHER_PRODUCTS_FINGERPRINT
 
 
 def test_a_pinned_training_run_has_the_same_bits_on_every_cpu():

@@ -415,7 +415,7 @@ MUTATIONS = [
              "    out.add_(bias, alpha=beta)"),
     # addmm, α: the product is never scaled, so addmm(..., alpha=a) computes bias·β + A·B
     Mutation("blas addmm: alpha ignored", "rbmlib/blas.py",
-             "    if alpha != 1:\n        out.mul_(alpha)\n",
+             "    if alpha not in (0, 1):\n        out.mul_(alpha)\n",
              ""),
     # addmm, β ≠ 0, 1: the bias is added unscaled
     Mutation("blas addmm: beta ignored (bias added at weight 1)", "rbmlib/blas.py",
@@ -427,12 +427,12 @@ MUTATIONS = [
              "    if beta != 1:"),
     # addmm_: out-of-place add, so self never receives α·(A·B) (CD's in-place gradient steps lose the product)
     Mutation("blas addmm_: product added out of place (self not updated)", "rbmlib/blas.py",
-             "return self.add_(product, alpha=alpha)",
-             "return self.add(product, alpha=alpha)"),
+             "return self if product is None else self.add_(product, alpha=alpha)",
+             "return self if product is None else self.add(product, alpha=alpha)"),
     # threads: OpenBLAS's thread count set at the first product only, never resynced after torch.set_num_threads
     Mutation("blas: OpenBLAS thread count never resynced with torch", "rbmlib/blas.py",
-             'if _state.get("threads") != threads:',
-             'if "threads" not in _state:'),
+             'if _state["openblas"].get_num_threads() != threads:',
+             'if _state.setdefault("threads", threads) != threads:'),
     # threads: OpenBLAS pinned to one thread whatever torch uses (sums no longer those of torch's thread count)
     Mutation("blas: OpenBLAS always set to 1 thread", "rbmlib/blas.py",
              '_state["openblas"].set_num_threads(threads)',
@@ -443,19 +443,18 @@ MUTATIONS = [
              "if (found := openblas_coretype()) is None:"),
     # routed ops: the in-place addmm_ is left on MKL (CD's weight steps no longer go through OpenBLAS)
     Mutation("blas: addmm_ not routed", "rbmlib/blas.py",
-             'ROUTED = ("mm", "addmm", "addmm_", "mv")',
-             'ROUTED = ("mm", "addmm", "mv")'),
+             'KERNELS = {"mm": _mm, "addmm": _addmm, "addmm_": _addmm_, "mv": _mv}',
+             'KERNELS = {"mm": _mm, "addmm": _addmm, "mv": _mv}'),
     # views: non-contiguous 2-D operands (e.g. x[:, ::2]) handed to numpy as they are, so numpy.matmul takes its
     # non-BLAS loop and adds in another order than the same values made contiguous
     Mutation("blas: non-contiguous 2-D views not made contiguous", "rbmlib/blas.py",
-             "    if t.dim() == 2 and not (t.is_contiguous() or t.t().is_contiguous()):\n"
-             "        t = t.contiguous()\n"
-             "    elif t.dim() == 1 and not t.is_contiguous():",
+             "    if not (t.is_contiguous() or (t.dim() == 2 and t.t().is_contiguous())):",
              "    if t.dim() == 1 and not t.is_contiguous():"),
-    # half precision: only float16 goes via float32; bfloat16 reaches .numpy(), which has no bfloat16, and raises
-    Mutation("blas: bfloat16 not routed via float32", "rbmlib/blas.py",
-             "if out.dtype in (torch.float16, torch.bfloat16):",
-             "if out.dtype == torch.float16:"),
+    # half precision handed to OpenBLAS: bfloat16 reaches .numpy(), which has no bfloat16, and raises (rewritten on
+    # 2026-12-02 when half precision moved to torch's own kernels; it was "bfloat16 not routed via float32")
+    Mutation("blas: half precision sent to OpenBLAS", "rbmlib/blas.py",
+             "return dtype in (torch.float32, torch.float64) and all(",
+             "return dtype in (torch.float32, torch.float64, torch.float16, torch.bfloat16) and all("),
     # pin: warns and returns False whenever torch/numpy is loaded, even when the pin's environment was already set
     # (a second call, or a process started under the pin's environment, is no longer pinned)
     Mutation("pin_cpu_arithmetic: refuses whenever torch/numpy is loaded, pinned env or not", "rbmlib/reproducibility.py",
