@@ -141,27 +141,25 @@ def check_table(verdicts: Sequence[Verdict], caption: str | None = "Sanity check
 CPUINFO = Path("/proc/cpuinfo")  # Linux; elsewhere absent, and the functions below fall back
 
 
+def _cpuinfo(field: str) -> str | None:
+    """The value of the first ``field`` line of ``/proc/cpuinfo``; None where the file or the line is absent."""
+    try:
+        text = CPUINFO.read_text()
+    except OSError:
+        return None
+    return next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith(field)), None)
+
+
 def cpu_name() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux), else what ``platform`` knows."""
-    try:
-        for line in CPUINFO.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "cpu"
+    return _cpuinfo("model name") or platform.processor() or platform.machine() or "cpu"
 
 
 def cpu_vector_isa() -> str | None:
     """The widest x86 vector extension the CPU offers ("AVX-512", "AVX2", "AVX", "SSE4.2"), from the ``flags`` of
     ``/proc/cpuinfo``; None where that file or those flags are absent. Two machines of one model name (a VM's
     "AMD EPYC") can differ here, and with it in the speed of an unpinned run."""
-    try:
-        text = CPUINFO.read_text()
-    except OSError:
-        return None
-    flags = next((set(line.split(":", 1)[1].split()) for line in text.splitlines() if line.startswith("flags")),
-                 set())
+    flags = set((_cpuinfo("flags") or "").split())
     return next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"),
                                           ("sse4_2", "SSE4.2")) if flag in flags), None)
 

@@ -115,8 +115,8 @@ class DenoisingAutoencoder(nn.Module):
         """The reconstruction of a clean input: softplus, sigmoid or tanh of W_dec h + b_dec."""
         return self._output(self.decoder(self.encode(x)))
 
-    def loss(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-        """Mini-batch mean of the reconstruction cost of the corrupted input plus the L1 activation penalty."""
+    def _costs(self, x: torch.Tensor, generator: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-example reconstruction cost of the corrupted input, and the codes h."""
         h = self.encode(self.corrupt(x, generator))
         pre = self.decoder(h)
         if self.reconstruction == "softplus":
@@ -125,9 +125,19 @@ class DenoisingAutoencoder(nn.Module):
             cost = F.binary_cross_entropy_with_logits(pre, x, reduction="none").sum(1)
         else:
             cost = F.binary_cross_entropy_with_logits(2.0 * pre, 0.5 * (1.0 + x), reduction="none").sum(1)
+        return cost, h
+
+    def loss(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Mini-batch mean of the reconstruction cost of the corrupted input plus the L1 activation penalty."""
+        cost, h = self._costs(x, generator)
         if self.l1_activation > 0:
             cost = cost + self.l1_activation * h.abs().sum(1)
         return cost.mean()
+
+    def reconstruction_cost(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """Mean denoising reconstruction cost on ``x`` without the L1 penalty: the paper's score of pre-training
+        (e.g. on validation data, to choose its learning rate). Same noise as ``loss`` for the same generator state."""
+        return self._costs(x, generator)[0].mean()
 
     def extra_repr(self) -> str:
         return (f"activation={self.activation!r}, reconstruction={self.reconstruction!r}, "

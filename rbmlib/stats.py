@@ -172,22 +172,30 @@ def beats(a: Sequence[float], b: Sequence[float], *, min_effect: float, lower_is
         return Decision(Outcome.REPRODUCED, evidence, rule)
     if p_other <= alpha:
         return Decision(Outcome.NOT_REPRODUCED, evidence, rule, "significant in the opposite direction")
-    return Decision(Outcome.INCONCLUSIVE, evidence, rule, _undecided(d, p, n, mean, min_effect, alpha, scale,
-                                                                      digits, unit))
+    return Decision(Outcome.INCONCLUSIVE, evidence, rule, _undecided(d, p, n, min_effect, alpha, scale, digits, unit))
 
 
-def _undecided(d, p, n, mean, min_effect, alpha, scale, digits, unit) -> str:
+def _undecided(d, p, n, min_effect, alpha, scale, digits, unit, offset=0.0) -> str:
+    """Why the sign test on the differences ``d`` (shifted by ``offset``, a non-inferiority margin, from the claim's
+    own differences) left the claim open, and about how many pairs would decide it; when the observed mean falls
+    short of ``min_effect``, that count assumes the true shifted effect is ``min_effect``, and the text says so in
+    the claim's units."""
+    mean = math.fsum(d) / len(d)
     if p <= alpha:
         why = f"significant, but the mean effect is below the minimum {scale * min_effect:.{digits}f}{unit}"
     elif _critical_count(n, alpha) is None:
         why = f"{n} untied pairs cannot reach α = {alpha:g} with a sign test (it needs ≥ 5)"
     else:
         why = f"p = {p:.3f} > {alpha:g}"
-    needed = pairs_needed(d, min_effect, alpha) if len(d) > 1 else None
-    more = (f"; about {needed} pairs would decide it at the observed spread" if needed is not None
-            else "; the observed spread gives no estimate of the pairs needed" if len(d) == 1
-            else f"; more than {MAX_PAIRS} pairs would be needed at the observed spread")
-    return why + more
+    if len(d) == 1:
+        return why + "; the observed spread gives no estimate of the pairs needed"
+    needed = pairs_needed(d, min_effect, alpha)
+    if needed is None:
+        return why + f"; more than {MAX_PAIRS} pairs would be needed at the observed spread"
+    if mean >= min_effect:
+        return why + f"; about {needed} pairs would decide it at the observed effect and spread"
+    return why + (f"; about {needed} pairs would decide it at the observed spread if the true effect were "
+                  f"{scale * (min_effect - offset):.{digits}f}{unit}")
 
 
 def beats_bounded(a_low: Sequence[float], a_high: Sequence[float], b_low: Sequence[float],
@@ -251,7 +259,7 @@ def not_worse(a: Sequence[float], b: Sequence[float], *, margin: float, lower_is
     if p_other <= alpha:
         return Decision(Outcome.NOT_REPRODUCED, evidence, rule, "A is significantly worse than the margin allows")
     return Decision(Outcome.INCONCLUSIVE, evidence, rule,
-                    _undecided(shifted, p, n, math.fsum(shifted) / len(shifted), margin, alpha, scale, digits, unit))
+                    _undecided(shifted, p, n, margin, alpha, scale, digits, unit, offset=margin))
 
 
 LABELS = ("verified", "UNVERIFIED", "secondary")

@@ -230,3 +230,9 @@ def test_a_smoke_run_is_never_written_into_the_books_results(tmp_path, monkeypat
         report.save_results("demo", "paper", {}, directory=tmp_path / "book" / "results")
     saved = report.save_results("demo", "paper", {}, directory=tmp_path / "elsewhere")
     assert json.loads(saved.read_text())["provenance"]["smoke"] is True
+
+
+def test_without_cpuinfo_the_name_falls_back_to_platform_and_the_extension_is_unknown(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "CPUINFO", tmp_path / "absent")
+    monkeypatch.setattr(report.platform, "processor", lambda: "some-cpu")
+    assert report.cpu_name() == "some-cpu" and report.cpu_vector_isa() is None

@@ -103,6 +103,18 @@ def test_l1_term_adds_coefficient_times_sum_of_absolute_activations():
     assert difference.item() > 0
 
 
+def test_reconstruction_cost_is_the_loss_without_the_l1_term_under_the_same_noise():
+    x = torch.rand(6, 5, generator=gen(3), dtype=torch.float64)
+    penalised = DenoisingAutoencoder(5, 4, "relu", corruption=0.3, l1_activation=0.05, generator=gen(1),
+                                     dtype=torch.float64)
+    h = penalised.encode(penalised.corrupt(x, gen(9)))
+    cost = penalised.reconstruction_cost(x, gen(9))
+    assert cost.item() == pytest.approx(penalised.loss(x, gen(9)).item() - 0.05 * h.abs().sum(1).mean().item(),
+                                        rel=1e-10)
+    expected = (x - torch.nn.functional.softplus(penalised.decoder(h))).pow(2).sum(1).mean()  # eq. of the docstring
+    assert cost.item() == pytest.approx(expected.item(), rel=1e-12)
+
+
 def test_mini_batch_loss_is_the_mean_over_examples():
     dae = DenoisingAutoencoder(5, 3, corruption=0.0, l1_activation=0.1, generator=gen(2))
     x = torch.rand(4, 5, generator=gen(4))

@@ -59,6 +59,17 @@ def test_too_few_pairs_are_inconclusive_and_say_how_many_would_decide():
     assert one.outcome is Outcome.INCONCLUSIVE and "no estimate" in one.reason
 
 
+def test_the_pairs_needed_text_names_the_effect_it_assumes():
+    short = stats.beats([0.10, 0.12, 0.11], [0.105, 0.118, 0.12], min_effect=0.05, scale=100, unit=" pp")
+    assert "if the true effect were 5.00 pp" in short.reason  # observed mean 0.1 pp < the minimum: assumed
+    clear = stats.beats([0.1, 0.11, 0.12], [0.2, 0.22, 0.21], min_effect=0.05)
+    assert "at the observed effect and spread" in clear.reason
+    worse = stats.not_worse([0.21, 0.20, 0.22], [0.20, 0.20, 0.20], margin=0.05, scale=100, unit=" pp")
+    assert worse.outcome is Outcome.INCONCLUSIVE
+    assert "if the true effect were 0.00 pp" in worse.reason  # A truly equal to B, not the margin
+    assert f"about {stats.pairs_needed([v + 0.05 for v in (-0.01, 0.0, -0.02)], 0.05)} pairs" in worse.reason
+
+
 def test_pairs_needed_grows_with_noise_and_matches_a_direct_power_computation():
     quiet = stats.pairs_needed([1.0, 1.1, 0.9], min_effect=1.0)
     noisy = stats.pairs_needed([1.0, 3.0, -1.0], min_effect=1.0)

@@ -401,8 +401,8 @@ MUTATIONS = [
              '(("avx2", "AVX2"), ("avx512f", "AVX-512"),'),
     # wrong cpuinfo line: the extension looked up among the words of "model name", so it is None on every machine
     Mutation("cpu_vector_isa: reads the model name line, not flags", "rbmlib/report.py",
-             'if line.startswith("flags")),',
-             'if line.startswith("model name")),'),
+             'flags = set((_cpuinfo("flags") or "").split())',
+             'flags = set((_cpuinfo("model name") or "").split())'),
     # provenance: the CPU's model name recorded under cpu_vector_isa (the field that tells two "AMD EPYC" apart)
     Mutation("cpu_vector_isa: provenance records the CPU name instead", "rbmlib/report.py",
              '"cpu_vector_isa": cpu_vector_isa(),',
