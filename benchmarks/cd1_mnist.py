@@ -20,16 +20,16 @@ Each thread count runs in its own process (threads fixed before any work: ``torc
 threadpoolctl for numpy's BLAS). Epochs of the contenders are interleaved (one epoch of each in turn, ``--epochs``
 rounds) so that load from other processes hits them alike. Times are medians; "% of roofline" (roofline epoch ÷
 contender epoch) and the other ratios are *paired*: the median over rounds of the ratio within a round, so that the
-VM's slow swings in speed cancel. A pinned row's roofline is the *unpinned* GEMM epoch at its thread count (a ratio
-of medians across the two processes), because the pin slows torch's GEMMs and not numpy's OpenBLAS: the pinned
-GEMM epoch bounds nothing. ``--summarise FILE`` recomputes the summaries of a results file.
+VM's slow swings in speed cancel. Every row's roofline is the faster of the pinned and unpinned GEMM epochs at its
+thread count (a ratio of medians across the two processes when it is the other setting's), so that it is a bound. ``--summarise FILE`` recomputes the summaries of a results file.
 Reconstruction error: ``rbmlib.estimators.reconstruction_error`` on the 10000 test images after one epoch,
 mean of (v − E[v | E[h | v]])², computed the same way for every model so that speed is not bought with wrong maths.
 
 The library's default is the unpinned CPU path (``--pin off``: MKL and ATen pick their fastest kernels). The
-notebooks call ``rbmlib.pin_cpu_arithmetic()`` (ATen/oneDNN capped at AVX2, MKL in its COMPATIBLE branch) so that
-their outputs are bit-identical on every x86-64 CPU; ``--pin on`` measures that path, ``--pin both`` does both. The
-pin setting applies to every contender of a run (it changes torch's kernels; numpy's OpenBLAS ignores it).
+notebooks call ``rbmlib.pin_cpu_arithmetic()`` (ATen/oneDNN capped at AVX2, torch's matrix products on numpy's
+OpenBLAS with its Haswell kernels, ``rbmlib.blas``) so that their outputs are bit-identical on every x86-64 CPU;
+``--pin on`` measures that path, ``--pin both`` does both. The pin setting applies to every contender of a run
+(scikit-learn's products are numpy's OpenBLAS either way, with the Haswell kernels under the pin).
 
     RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --threads 1 2 --epochs 9
     RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/cd1_mnist.py --device cuda --epochs 5
@@ -311,13 +311,14 @@ LABELS = {"roofline": f"roofline: the {GEMMS_PER_BATCH} GEMMs/batch alone", "rbm
           "graph": "lean loop replayed as one CUDA graph per batch (GPU only)", "sklearn": "sklearn BernoulliRBM (PCD-1)"}
 
 
-def unpinned_roofline(run: dict, runs: list[dict]) -> float | None:
-    """Median GEMM-only epoch of the unpinned run at ``run``'s thread count and device, where ``run`` is pinned and
-    such a run exists: the fastest these 5 GEMMs go on this machine, the bound for a pinned row too."""
-    if not run["pinned"]:
-        return None
-    twins = [r for r in runs if not r["pinned"] and r["threads"] == run["threads"] and r["device"] == run["device"]]
-    return statistics.median(twins[0]["seconds_per_epoch"]["roofline"]) if twins else None
+def faster_roofline(run: dict, runs: list[dict]) -> float | None:
+    """The median GEMM-only epoch of another run at ``run``'s thread count and device (the other pin setting) where
+    it is faster than ``run``'s own: the fastest these 5 GEMMs go on this machine bounds every row. None when
+    ``run``'s own GEMM epoch is the fastest (its rows then use paired ratios)."""
+    own = statistics.median(run["seconds_per_epoch"]["roofline"])
+    twins = [statistics.median(r["seconds_per_epoch"]["roofline"]) for r in runs
+             if r is not run and r["threads"] == run["threads"] and r["device"] == run["device"]]
+    return min(twins) if twins and min(twins) < own else None
 
 
 def summarise(run: dict, runs: list[dict] | None = None) -> list[dict]:
@@ -325,21 +326,20 @@ def summarise(run: dict, runs: list[dict] | None = None) -> list[dict]:
     roofline, speed-up over sklearn and time ÷ plain loop, each a paired ratio (median over rounds), and the
     reconstruction error.
 
-    % of roofline is roofline epoch ÷ contender epoch. Unpinned, paired (torch's own GEMMs, in the same round). A
-    pinned run is held to the unpinned roofline at its thread count where ``runs`` has one (a ratio of medians, the
-    two runs being separate processes): the pin slows torch's GEMMs but not numpy's OpenBLAS, so the pinned GEMM
-    epoch is no bound (scikit-learn's pinned row read 192% against it); for torch's contenders the pinned rows'
-    percentages then show the cost of determinism."""
+    % of roofline is roofline epoch ÷ contender epoch, against the faster of the pinned and unpinned GEMM epochs at
+    that thread count: paired (the same round) when it is the run's own, else a ratio of medians (the two settings
+    run in separate processes). A bound must be the fastest GEMMs on the machine: under the MKL ``COMPATIBLE`` pin
+    the pinned GEMM epoch was slower than numpy's OpenBLAS, and scikit-learn's pinned row read 192% against it."""
     times = run["seconds_per_epoch"]
-    unpinned = unpinned_roofline(run, runs or [run])
+    faster = faster_roofline(run, runs or [run])
     rows = []
     for key, seconds in times.items():
         rows.append({
             "implementation": LABELS[key], "key": key, "seconds": statistics.median(seconds),
             "range": (min(seconds), max(seconds)),
-            "roofline": (paired_ratio(times["roofline"], seconds) if unpinned is None
-                         else unpinned / statistics.median(seconds)),
-            "roofline_basis": "paired" if unpinned is None else "unpinned roofline, ratio of medians",
+            "roofline": (paired_ratio(times["roofline"], seconds) if faster is None
+                         else faster / statistics.median(seconds)),
+            "roofline_basis": "paired" if faster is None else "the other pin setting's roofline, ratio of medians",
             "speedup_vs_sklearn": paired_ratio(times["sklearn"], seconds) if "sklearn" in times and key != "roofline"
             else None,
             "time_vs_plain": paired_ratio(seconds, times["plain"]) if key != "roofline" else None,
@@ -348,7 +348,7 @@ def summarise(run: dict, runs: list[dict] | None = None) -> list[dict]:
     bound = run["n_batches"] * GEMMS_PER_BATCH * run["gemm_best_s"]
     rows.append({"implementation": f"best-GEMM bound (600 × {GEMMS_PER_BATCH} × best isolated GEMM)",
                  "key": "best_gemm_bound", "seconds": bound, "range": None,
-                 "roofline": (unpinned if unpinned is not None else statistics.median(times["roofline"])) / bound,
+                 "roofline": (faster if faster is not None else statistics.median(times["roofline"])) / bound,
                  "gflops": 2 * BATCH * N_VISIBLE * N_HIDDEN / run["gemm_best_s"] / 1e9})
     return rows
 

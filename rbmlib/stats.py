@@ -147,13 +147,15 @@ def _effect_text(d: list[float], scale: float, digits: int, unit: str) -> str:
 
 def beats(a: Sequence[float], b: Sequence[float], *, min_effect: float, lower_is_better: bool = True,
           scale: float = 1.0, digits: int = 2, unit: str = "", resolution: float | None = None,
-          alpha: float = ALPHA) -> Decision:
+          baseline_learned: float | None = None, alpha: float = ALPHA) -> Decision:
     """"A beats B" over paired seeds/folds: a[i] and b[i] share seed/fold i.
 
     ``min_effect`` is the smallest mean improvement (in the units of a and b) that counts, stated before the run;
     ``scale``/``digits``/``unit`` format numbers (e.g. 100, 2, " pp" for error rates). ``resolution`` is one test
     example in those units (1/n_test for an error rate): the minimum effect must be at least two of them, so that no
-    claim rests on one image.
+    claim rests on one image. ``baseline_learned``, stated before the run, is the value B's mean must be better than
+    for B to count as having learned (e.g. a test error well below chance): a baseline that never left chance proves
+    nothing, so the claim is then inconclusive whatever A does.
     """
     if not min_effect > 0:
         raise ValueError(f"min_effect must be > 0, got {min_effect}")
@@ -168,11 +170,35 @@ def beats(a: Sequence[float], b: Sequence[float], *, min_effect: float, lower_is
     evidence = f"{_effect_text(d, scale, digits, unit)}; A better in {k} of {n} untied pairs, p = {p:.3f}"
     if resolution is not None:
         evidence += f" ({abs(mean) / resolution:.1f} test examples)"
+    rule += _learned_rule(baseline_learned, lower_is_better, scale, digits, unit)
+    unlearned = _unlearned(b, baseline_learned, lower_is_better, scale, digits, unit)
+    if unlearned:
+        return Decision(Outcome.INCONCLUSIVE, evidence, rule, unlearned)
     if p <= alpha and mean >= min_effect:
         return Decision(Outcome.REPRODUCED, evidence, rule)
     if p_other <= alpha:
         return Decision(Outcome.NOT_REPRODUCED, evidence, rule, "significant in the opposite direction")
     return Decision(Outcome.INCONCLUSIVE, evidence, rule, _undecided(d, p, n, min_effect, alpha, scale, digits, unit))
+
+
+def _learned_rule(baseline_learned, lower_is_better, scale, digits, unit) -> str:
+    if baseline_learned is None:
+        return ""
+    side = "below" if lower_is_better else "above"
+    return f", with B's mean {side} {scale * baseline_learned:.{digits}f}{unit} (B learned)"
+
+
+def _unlearned(b, baseline_learned, lower_is_better, scale, digits, unit) -> str:
+    """Why B counts as never having learned (its mean not better than ``baseline_learned``), or ""."""
+    if baseline_learned is None:
+        return ""
+    b = _floats(b, "b")
+    b_mean = math.fsum(b) / len(b)
+    if (b_mean < baseline_learned) if lower_is_better else (b_mean > baseline_learned):
+        return ""
+    side = "below" if lower_is_better else "above"
+    return (f"B never learned: its mean is {scale * b_mean:.{digits}f}{unit}, not {side} "
+            f"{scale * baseline_learned:.{digits}f}{unit}; a baseline that never left chance proves nothing")
 
 
 def _undecided(d, p, n, min_effect, alpha, scale, digits, unit, offset=0.0) -> str:
@@ -243,8 +269,10 @@ def beats_bounded(a_low: Sequence[float], a_high: Sequence[float], b_low: Sequen
 
 
 def not_worse(a: Sequence[float], b: Sequence[float], *, margin: float, lower_is_better: bool = True,
-              scale: float = 1.0, digits: int = 2, unit: str = "", alpha: float = ALPHA) -> Decision:
-    """"A is not worse than B by more than ``margin``" (non-inferiority), for claims the paper makes in that form."""
+              scale: float = 1.0, digits: int = 2, unit: str = "", baseline_learned: float | None = None,
+              alpha: float = ALPHA) -> Decision:
+    """"A is not worse than B by more than ``margin``" (non-inferiority), for claims the paper makes in that form.
+    ``baseline_learned`` as in ``beats``: matching a B that never learned is no evidence either."""
     if not margin > 0:
         raise ValueError(f"margin must be > 0, got {margin}")
     d = _paired(a, b, lower_is_better)
@@ -254,6 +282,10 @@ def not_worse(a: Sequence[float], b: Sequence[float], *, margin: float, lower_is
     rule = (f"paired sign test that A is worse than B by less than {scale * margin:.{digits}f}{unit}, "
             f"one-sided α = {alpha:g}")
     evidence = f"{_effect_text(d, scale, digits, unit)}; within the margin in {k} of {n} untied pairs, p = {p:.3f}"
+    rule += _learned_rule(baseline_learned, lower_is_better, scale, digits, unit)
+    unlearned = _unlearned(b, baseline_learned, lower_is_better, scale, digits, unit)
+    if unlearned:
+        return Decision(Outcome.INCONCLUSIVE, evidence, rule, unlearned)
     if p <= alpha:
         return Decision(Outcome.REPRODUCED, evidence, rule)
     if p_other <= alpha:

@@ -70,6 +70,25 @@ def test_the_pairs_needed_text_names_the_effect_it_assumes():
     assert f"about {stats.pairs_needed([v + 0.05 for v in (-0.01, 0.0, -0.02)], 0.05)} pairs" in worse.reason
 
 
+def test_a_baseline_that_never_learned_leaves_the_claim_inconclusive():
+    a, at_chance = [0.05, 0.06, 0.05, 0.06, 0.05], [0.88, 0.89, 0.90, 0.88, 0.89]
+    assert stats.beats(a, at_chance, min_effect=0.005).outcome is Outcome.REPRODUCED
+    guarded = stats.beats(a, at_chance, min_effect=0.005, baseline_learned=0.5, scale=100, unit="%")
+    assert guarded.outcome is Outcome.INCONCLUSIVE and "B never learned: its mean is 88.80%" in guarded.reason
+    assert "B's mean below 50.00%" in guarded.rule
+    learned = [0.10, 0.11, 0.12, 0.10, 0.11]
+    assert stats.beats(a, learned, min_effect=0.005, baseline_learned=0.5).outcome is Outcome.REPRODUCED
+    accuracy = stats.beats([0.9] * 5, [0.2] * 5, min_effect=0.05, lower_is_better=False, baseline_learned=0.25)
+    assert accuracy.outcome is Outcome.INCONCLUSIVE and "not above 0.25" in accuracy.reason
+    assert stats.decide("beats", dict(a=a, b=at_chance, min_effect=0.005, baseline_learned=0.5)) == stats.beats(
+        a, at_chance, min_effect=0.005, baseline_learned=0.5)
+    as_bad = stats.not_worse(at_chance, at_chance, margin=0.01)  # matching a chance-level B: trivially "as good"
+    assert as_bad.outcome is Outcome.REPRODUCED
+    guarded = stats.not_worse(at_chance, at_chance, margin=0.01, baseline_learned=0.5)
+    assert guarded.outcome is Outcome.INCONCLUSIVE and "B never learned" in guarded.reason
+    assert stats.not_worse(learned, learned, margin=0.01, baseline_learned=0.5).outcome is Outcome.REPRODUCED
+
+
 def test_pairs_needed_grows_with_noise_and_matches_a_direct_power_computation():
     quiet = stats.pairs_needed([1.0, 1.1, 0.9], min_effect=1.0)
     noisy = stats.pairs_needed([1.0, 3.0, -1.0], min_effect=1.0)

@@ -468,4 +468,55 @@ MUTATIONS = [
     Mutation("cpu_arithmetic_pinned ignores whether the GEMMs are routed", "rbmlib/reproducibility.py",
              "for k, v in CPU_ARITHMETIC_ENV.items()) and blas.routed()",
              "for k, v in CPU_ARITHMETIC_ENV.items())"),
+
+    # ------------------------------------------------------------------------------------------------ DAE, verdicts, cpuinfo
+    # independent, for reconstruction_cost / _undecided / _cpuinfo (2026-12-02)
+    # reconstruction_cost returns the penalised training loss (L1 activation penalty included when l1_activation > 0)
+    Mutation("DAE reconstruction_cost includes the L1 activation penalty", "rbmlib/stack.py",
+             "return self._costs(x, generator)[0].mean()",
+             "return self.loss(x, generator)"),
+    # reconstruction_cost drops the generator: its masking noise comes from the global RNG, not the one loss would use
+    Mutation("DAE reconstruction_cost ignores the generator", "rbmlib/stack.py",
+             "return self._costs(x, generator)[0].mean()",
+             "return self._costs(x, None)[0].mean()"),
+    # plain (not denoising) auto-encoder: the cost compares the reconstruction with the corrupted input, not the clean x
+    Mutation("DAE cost reconstructs the corrupted input instead of the clean one", "rbmlib/stack.py",
+             "h = self.encode(self.corrupt(x, generator))",
+             "x = self.corrupt(x, generator)\n        h = self.encode(x)"),
+    # tanh reconstruction: cross-entropy on σ(f) instead of σ(2f) = (1 + tanh f)/2 (forgets the factor 2)
+    Mutation("DAE tanh reconstruction cost uses σ(f) instead of σ(2f)", "rbmlib/stack.py",
+             "F.binary_cross_entropy_with_logits(2.0 * pre, 0.5 * (1.0 + x), reduction=\"none\")",
+             "F.binary_cross_entropy_with_logits(pre, 0.5 * (1.0 + x), reduction=\"none\")"),
+    # inconclusive text: the non-inferiority offset added instead of subtracted (not_worse reports 2 × margin, not 0)
+    Mutation("_undecided: assumed effect min_effect + offset", "rbmlib/stats.py",
+             "{scale * (min_effect - offset):.{digits}f}{unit}",
+             "{scale * (min_effect + offset):.{digits}f}{unit}"),
+    # inconclusive text: reports the observed mean (less the offset) as the assumed effect, not the minimum it assumes
+    Mutation("_undecided: assumed effect reported as the observed mean", "rbmlib/stats.py",
+             "{scale * (min_effect - offset):.{digits}f}{unit}",
+             "{scale * (mean - offset):.{digits}f}{unit}"),
+    # "cannot reach α" judged on all pairs, ties included, instead of the n untied pairs the sign test used
+    Mutation("_undecided: critical count over all pairs, ties included", "rbmlib/stats.py",
+             "elif _critical_count(n, alpha) is None:",
+             "elif _critical_count(len(d), alpha) is None:"),
+    # not_worse hands _undecided the unshifted differences (pairs needed and 'mean ≥ minimum' on the wrong values)
+    Mutation("not_worse: _undecided given the unshifted differences", "rbmlib/stats.py",
+             "_undecided(shifted, p, n, margin, alpha, scale, digits, unit, offset=margin))",
+             "_undecided(d, p, n, margin, alpha, scale, digits, unit, offset=margin))"),
+    # not_worse forgets the offset: the assumed effect is stated in shifted units (the margin) instead of the claim's (0)
+    Mutation("not_worse: _undecided called without the offset", "rbmlib/stats.py",
+             "_undecided(shifted, p, n, margin, alpha, scale, digits, unit, offset=margin))",
+             "_undecided(shifted, p, n, margin, alpha, scale, digits, unit))"),
+    # wrong cpuinfo line: "model" (the model number, e.g. "85") comes before "model name" and matches first
+    Mutation("cpu_name reads the 'model' line instead of 'model name'", "rbmlib/report.py",
+             '_cpuinfo("model name") or platform.processor()',
+             '_cpuinfo("model") or platform.processor()'),
+    # fallback order: platform.processor() (e.g. "x86_64" where uname -p knows it) preferred to /proc/cpuinfo
+    Mutation("cpu_name prefers platform.processor() to /proc/cpuinfo", "rbmlib/report.py",
+             '_cpuinfo("model name") or platform.processor() or platform.machine()',
+             'platform.processor() or _cpuinfo("model name") or platform.machine()'),
+    # _cpuinfo value not stripped: the CPU name keeps the space after the colon (and any trailing whitespace)
+    Mutation("_cpuinfo returns the value unstripped", "rbmlib/report.py",
+             'line.split(":", 1)[1].strip() for line in text.splitlines()',
+             'line.split(":", 1)[1] for line in text.splitlines()'),
 ]
