@@ -181,11 +181,16 @@ def beats(a: Sequence[float], b: Sequence[float], *, min_effect: float, lower_is
     return Decision(Outcome.INCONCLUSIVE, evidence, rule, _undecided(d, p, n, min_effect, alpha, scale, digits, unit))
 
 
+def _level(value, scale, digits, unit) -> str:
+    """A level (not a difference): percentage points become per cent."""
+    return f"{scale * value:.{digits}f}{'%' if unit.strip() == 'pp' else unit}"
+
+
 def _learned_rule(baseline_learned, lower_is_better, scale, digits, unit) -> str:
     if baseline_learned is None:
         return ""
     side = "below" if lower_is_better else "above"
-    return f", with B's mean {side} {scale * baseline_learned:.{digits}f}{unit} (B learned)"
+    return f", with B's mean {side} {_level(baseline_learned, scale, digits, unit)} (B learned)"
 
 
 def _unlearned(b, baseline_learned, lower_is_better, scale, digits, unit) -> str:
@@ -197,8 +202,8 @@ def _unlearned(b, baseline_learned, lower_is_better, scale, digits, unit) -> str
     if (b_mean < baseline_learned) if lower_is_better else (b_mean > baseline_learned):
         return ""
     side = "below" if lower_is_better else "above"
-    return (f"B never learned: its mean is {scale * b_mean:.{digits}f}{unit}, not {side} "
-            f"{scale * baseline_learned:.{digits}f}{unit}; a baseline that never left chance proves nothing")
+    return (f"B never learned: its mean is {_level(b_mean, scale, digits, unit)}, not {side} "
+            f"{_level(baseline_learned, scale, digits, unit)}; a baseline that never left chance proves nothing")
 
 
 def _undecided(d, p, n, min_effect, alpha, scale, digits, unit, offset=0.0) -> str:

@@ -519,4 +519,55 @@ MUTATIONS = [
     Mutation("_cpuinfo returns the value unstripped", "rbmlib/report.py",
              'line.split(":", 1)[1].strip() for line in text.splitlines()',
              'line.split(":", 1)[1] for line in text.splitlines()'),
+
+    # ------------------------------------------------------------------------------------------------ baseline_learned, faster_roofline
+    # independent, for baseline_learned and faster_roofline (2026-12-02)
+    # _unlearned at the limit: B's mean exactly at baseline_learned counts as learned (<=/>= instead of strict </>)
+    Mutation("_unlearned: a B mean equal to the limit counts as learned", "rbmlib/stats.py",
+             "if (b_mean < baseline_learned) if lower_is_better else (b_mean > baseline_learned):",
+             "if (b_mean <= baseline_learned) if lower_is_better else (b_mean >= baseline_learned):"),
+    # _unlearned ignores lower_is_better: "learned" always means below the limit, so higher-is-better baselines are
+    # judged backwards (a B above the limit is flagged, one that never left chance passes)
+    Mutation("_unlearned: learned always means below the limit (lower_is_better ignored)", "rbmlib/stats.py",
+             "if (b_mean < baseline_learned) if lower_is_better else (b_mean > baseline_learned):",
+             "if b_mean < baseline_learned:"),
+    # beats checks A's mean against the limit instead of B's (a good A hides a B that never learned)
+    Mutation("beats: baseline_learned checked on A's mean instead of B's", "rbmlib/stats.py",
+             '        evidence += f" ({abs(mean) / resolution:.1f} test examples)"\n'
+             "    rule += _learned_rule(baseline_learned, lower_is_better, scale, digits, unit)\n"
+             "    unlearned = _unlearned(b, baseline_learned, lower_is_better, scale, digits, unit)",
+             '        evidence += f" ({abs(mean) / resolution:.1f} test examples)"\n'
+             "    rule += _learned_rule(baseline_learned, lower_is_better, scale, digits, unit)\n"
+             "    unlearned = _unlearned(a, baseline_learned, lower_is_better, scale, digits, unit)"),
+    # not_worse applies the guard after the REPRODUCED return: matching a B that never learned is still reproduced
+    Mutation("not_worse: unlearned-B guard after the REPRODUCED return", "rbmlib/stats.py",
+             "    if unlearned:\n"
+             "        return Decision(Outcome.INCONCLUSIVE, evidence, rule, unlearned)\n"
+             "    if p <= alpha:\n"
+             "        return Decision(Outcome.REPRODUCED, evidence, rule)\n",
+             "    if p <= alpha:\n"
+             "        return Decision(Outcome.REPRODUCED, evidence, rule)\n"
+             "    if unlearned:\n"
+             "        return Decision(Outcome.INCONCLUSIVE, evidence, rule, unlearned)\n"),
+    # the rule text names the limit unscaled (0.90 where the claim's units read 90.00 pp)
+    Mutation("_level: the limit and B's mean not scaled", "rbmlib/stats.py",
+             'return f"{scale * value:.{digits}f}{\'%\' if unit.strip() == \'pp\' else unit}"',
+             'return f"{value:.{digits}f}{\'%\' if unit.strip() == \'pp\' else unit}"'),
+    # faster_roofline compares across thread counts: a 1-thread row is held to the 2-thread GEMM epoch
+    Mutation("faster_roofline: twins at any thread count", "benchmarks/cd1_mnist.py",
+             'if r is not run and r["threads"] == run["threads"] and r["device"] == run["device"]]',
+             'if r is not run and r["device"] == run["device"]]'),
+    # faster_roofline's comparison inverted: the other setting's roofline used when it is the slower one
+    Mutation("faster_roofline: other setting used when slower", "benchmarks/cd1_mnist.py",
+             "return min(twins) if twins and min(twins) < own else None",
+             "return min(twins) if twins and min(twins) > own else None"),
+    # the run's own GEMM epoch taken as its fastest round, not its median (the other run's median is compared with a
+    # minimum, so a faster other setting is missed and the row stays paired)
+    Mutation("faster_roofline: own roofline is its fastest epoch, not its median", "benchmarks/cd1_mnist.py",
+             'own = statistics.median(run["seconds_per_epoch"]["roofline"])',
+             'own = min(run["seconds_per_epoch"]["roofline"])'),
+    # the best-GEMM bound row keeps the run's own roofline epoch even where the other setting's is faster
+    Mutation("summarise: best-GEMM bound row ignores the faster roofline", "benchmarks/cd1_mnist.py",
+             '"roofline": (faster if faster is not None else statistics.median(times["roofline"])) / bound,',
+             '"roofline": statistics.median(times["roofline"]) / bound,'),
 ]

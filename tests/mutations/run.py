@@ -132,6 +132,7 @@ TARGETED = {
     "rbmlib/data/standardise.py": ["tests/test_data_lfw.py"],
     "rbmlib/stack.py": ["tests/test_stack.py", "tests/test_portable.py"],
     "rbmlib/activity.py": ["tests/test_activity.py", "tests/test_portable.py"],
+    "benchmarks/cd1_mnist.py": ["tests/test_benchmarks.py"],  # no tests/test_cd1_mnist.py
 }
 
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)  # node ids may hold spaces
