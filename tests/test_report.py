@@ -236,3 +236,12 @@ def test_without_cpuinfo_the_name_falls_back_to_platform_and_the_extension_is_un
     monkeypatch.setattr(report, "CPUINFO", tmp_path / "absent")
     monkeypatch.setattr(report.platform, "processor", lambda: "some-cpu")
     assert report.cpu_name() == "some-cpu" and report.cpu_vector_isa() is None
+
+
+def test_the_cpu_name_is_the_model_name_line_even_where_platform_knows_one(tmp_path, monkeypatch):
+    cpuinfo = tmp_path / "cpuinfo"  # as Linux writes it: "model" (a number) comes before "model name"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 17\n"
+                       "model name\t: AMD EPYC 9B45\nflags\t\t: fpu avx2\n")
+    monkeypatch.setattr(report, "CPUINFO", cpuinfo)
+    monkeypatch.setattr(report.platform, "processor", lambda: "x86_64")
+    assert report.cpu_name() == "AMD EPYC 9B45"

@@ -89,6 +89,18 @@ def test_a_baseline_that_never_learned_leaves_the_claim_inconclusive():
     assert stats.not_worse(learned, learned, margin=0.01, baseline_learned=0.5).outcome is Outcome.REPRODUCED
 
 
+def test_ties_do_not_count_towards_the_five_pairs_a_sign_test_needs():
+    tied = stats.beats([0.1, 0.1, 0.1, 0.1, 0.2], [0.2, 0.2, 0.2, 0.2, 0.2], min_effect=0.05)
+    assert tied.outcome is Outcome.INCONCLUSIVE and "4 untied pairs cannot reach" in tied.reason
+
+
+def test_a_baseline_exactly_at_the_limit_has_not_learned():
+    at_limit = stats.beats([0.25] * 5, [0.5] * 5, min_effect=0.05, baseline_learned=0.5)
+    assert at_limit.outcome is Outcome.INCONCLUSIVE and "B never learned" in at_limit.reason
+    higher = stats.beats([0.75] * 5, [0.5] * 5, min_effect=0.05, lower_is_better=False, baseline_learned=0.5)
+    assert higher.outcome is Outcome.INCONCLUSIVE and "not above" in higher.reason
+
+
 def test_pairs_needed_grows_with_noise_and_matches_a_direct_power_computation():
     quiet = stats.pairs_needed([1.0, 1.1, 0.9], min_effect=1.0)
     noisy = stats.pairs_needed([1.0, 3.0, -1.0], min_effect=1.0)
