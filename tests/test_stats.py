@@ -68,6 +68,9 @@ def test_the_pairs_needed_text_names_the_effect_it_assumes():
     assert worse.outcome is Outcome.INCONCLUSIVE
     assert "if the true effect were 0.00 pp" in worse.reason  # A truly equal to B, not the margin
     assert f"about {stats.pairs_needed([v + 0.05 for v in (-0.01, 0.0, -0.02)], 0.05)} pairs" in worse.reason
+    better = stats.not_worse([0.19, 0.17, 0.21], [0.20, 0.20, 0.20], margin=0.05)  # A ahead: its observed effect
+    assert "at the observed effect and spread" in better.reason
+    assert f"about {stats.pairs_needed([0.06, 0.08, 0.04], 0.05)} pairs" in better.reason
 
 
 def test_a_baseline_that_never_learned_leaves_the_claim_inconclusive():
