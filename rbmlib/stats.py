@@ -231,9 +231,13 @@ def _undecided(d, p, n, min_effect, alpha, scale, digits, unit, offset=0.0) -> s
 
 def beats_bounded(a_low: Sequence[float], a_high: Sequence[float], b_low: Sequence[float],
                   b_high: Sequence[float], *, min_effect: float, digits: int = 2, unit: str = "",
-                  alpha: float = ALPHA) -> Decision:
+                  not_learned: str = "", alpha: float = ALPHA) -> Decision:
     """"A beats B" (higher is better) when each seed's value is known only to lie in an interval [low, high], e.g.
     a test log-probability between its reverse-AIS and forward-AIS estimates.
+
+    ``not_learned``, when given, says which of the two models never learned (by a check the chapter fixed before
+    the run, on another measure than the one compared): the claim is then inconclusive, since a model that learned
+    nothing tests nothing about its method.
 
     Pair i favours A only if A's interval lies wholly above B's (a_low − b_high > 0), and B only if wholly below;
     overlapping pairs favour neither but still count in n. Reproduced if P[Binomial(n, ½) ≥ k_A] ≤ α and the
@@ -259,6 +263,9 @@ def beats_bounded(a_low: Sequence[float], a_high: Sequence[float], b_low: Sequen
     evidence = (f"effect between {format_mean_se(worst, 1.0, digits, unit)} and "
                 f"{format_mean_se(best, 1.0, digits, unit)}; A above B in {k_a}, below in {k_b}, overlapping in "
                 f"{n - k_a - k_b} of {n} pairs, p = {p_a:.3f}")
+    if not_learned:
+        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"{not_learned}: a model that never learned tests "
+                                                              "nothing about its method")
     if p_a <= alpha and math.fsum(worst) / n >= min_effect:
         return Decision(Outcome.REPRODUCED, evidence, rule)
     if p_b <= alpha:

@@ -104,6 +104,15 @@ def test_a_baseline_exactly_at_the_limit_has_not_learned():
     assert higher.outcome is Outcome.INCONCLUSIVE and "not above" in higher.reason
 
 
+def test_an_interval_claim_on_a_model_that_never_learned_is_inconclusive():
+    below = dict(a_low=[0.0] * 5, a_high=[1.0] * 5, b_low=[2.0] * 5, b_high=[3.0] * 5, min_effect=0.5)
+    assert stats.beats_bounded(**below).outcome is Outcome.NOT_REPRODUCED
+    unlearned = stats.beats_bounded(**below, not_learned="A: no better than the base-rate model in 5 of 5 seeds")
+    assert unlearned.outcome is Outcome.INCONCLUSIVE
+    assert unlearned.reason.startswith("A: no better than the base-rate model in 5 of 5 seeds: a model that never")
+    assert stats.decide("beats_bounded", dict(below, not_learned="x")).outcome is Outcome.INCONCLUSIVE
+
+
 def test_pairs_needed_grows_with_noise_and_matches_a_direct_power_computation():
     quiet = stats.pairs_needed([1.0, 1.1, 0.9], min_effect=1.0)
     noisy = stats.pairs_needed([1.0, 3.0, -1.0], min_effect=1.0)

@@ -570,4 +570,29 @@ MUTATIONS = [
     Mutation("summarise: best-GEMM bound row ignores the faster roofline", "benchmarks/cd1_mnist.py",
              '"roofline": (faster if faster is not None else statistics.median(times["roofline"])) / bound,',
              '"roofline": statistics.median(times["roofline"]) / bound,'),
+    # independent, for beats_bounded(not_learned=) (2026-12-02)
+    # beats_bounded checks not_learned after both decisions: a significant win or loss against a dud still decides
+    Mutation("beats_bounded: not_learned guard after the NOT_REPRODUCED return", "rbmlib/stats.py",
+             "    if not_learned:\n"
+             "        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f\"{not_learned}: a model that never learned tests \"\n"
+             "                                                              \"nothing about its method\")\n"
+             "    if p_a <= alpha and math.fsum(worst) / n >= min_effect:\n"
+             "        return Decision(Outcome.REPRODUCED, evidence, rule)\n"
+             "    if p_b <= alpha:\n"
+             "        return Decision(Outcome.NOT_REPRODUCED, evidence, rule, \"B's interval lies above A's in significantly many pairs\")\n",
+             "    if p_a <= alpha and math.fsum(worst) / n >= min_effect:\n"
+             "        return Decision(Outcome.REPRODUCED, evidence, rule)\n"
+             "    if p_b <= alpha:\n"
+             "        return Decision(Outcome.NOT_REPRODUCED, evidence, rule, \"B's interval lies above A's in significantly many pairs\")\n"
+             "    if not_learned:\n"
+             "        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f\"{not_learned}: a model that never learned tests \"\n"
+             "                                                              \"nothing about its method\")\n"),
+    # beats_bounded's not_learned verdict is NOT_TESTABLE instead of inconclusive (the reason text is unchanged)
+    Mutation("beats_bounded: not_learned gives NOT_TESTABLE instead of INCONCLUSIVE", "rbmlib/stats.py",
+             "return Decision(Outcome.INCONCLUSIVE, evidence, rule, f\"{not_learned}: a model that never learned tests \"",
+             "return Decision(Outcome.NOT_TESTABLE, evidence, rule, f\"{not_learned}: a model that never learned tests \""),
+    # beats_bounded's not_learned reason drops the caller's text (which model never learned is no longer said)
+    Mutation("beats_bounded: not_learned reason drops the caller's text", "rbmlib/stats.py",
+             "f\"{not_learned}: a model that never learned tests \"",
+             "f\"a model that never learned tests \""),
 ]
