@@ -381,6 +381,26 @@ def read_results(path: Path | str) -> dict:
     return payload
 
 
+def refresh_verdict_texts(path: Path | str) -> int:
+    """Rewrite the shown texts of a results file's verdicts (outcome, kind, evidence, rule text, reason) from their
+    raw inputs, as ``rbmlib.stats`` words them today; the raw inputs, results and provenance stay as they are.
+    Returns the number of fields changed (the file is rewritten only when some did). For a change of wording: a
+    changed outcome means the rule changed, and the run should be redone."""
+    from .checkpoint import atomic_write_text
+
+    path = Path(path)
+    payload = read_results(path)
+    changed = 0
+    for saved in payload["verdicts"]:
+        now = Verdict.from_json(saved).to_json()
+        for key in ("outcome", "kind", "evidence", "rule_text", "reason"):
+            if saved.get(key) != now[key]:
+                saved[key], changed = now[key], changed + 1
+    if changed:
+        atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    return changed
+
+
 def load_results(name: str, profile: str, directory: Path | str | None = None) -> dict | None:
     """The recorded results of one experiment and profile (``directory`` defaults to the book's ``book/results``),
     or None when that run has not been made."""

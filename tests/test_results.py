@@ -44,3 +44,16 @@ def test_no_machine_path_is_stored(path):
         text = json.dumps([c.get("outputs", []) for c in json.loads(text)["cells"]])
     found = MACHINE_PATH.findall(text)
     assert not found, f"{path.name} holds a path of the machine that ran it: {found[:3]}"
+
+
+def test_refreshing_the_texts_rewords_a_verdict_and_keeps_its_raw_numbers(tmp_path):
+    verdict = report.claim("A beats B", "beats", data="MNIST", a=[0.1] * 3, b=[0.2] * 3, min_effect=0.05)
+    path = report.save_results("demo", "ci", {"x": 1}, verdicts=[verdict], directory=tmp_path)
+    saved = json.loads(path.read_text())
+    saved["verdicts"][0]["reason"] = "an older wording"
+    path.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
+    assert report.refresh_verdict_texts(path) == 1
+    fresh = json.loads(path.read_text())
+    assert fresh["verdicts"][0]["reason"] == verdict.decision.reason
+    assert fresh["verdicts"][0]["inputs"] == saved["verdicts"][0]["inputs"] and fresh["results"] == {"x": 1}
+    assert report.refresh_verdict_texts(path) == 0
