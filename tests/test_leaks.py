@@ -17,8 +17,8 @@ Before the first cell, :class:`Tracker` instruments ``rbmlib``:
   ``stack.stack_features`` / ``layer_features`` and ``verification.pair_scores`` computed from test rows are
   registered as tainted row by row (features of test faces, their pair scores, RBM features of test digits).
 * **Every fitted component checks what it is given**: ``Standardiser.fit``; ``Trainer.fit`` (RBM training);
-  ``stack.pretrain_rbms``, ``stack.pretrain_daes`` and ``DenoisingAutoencoder.loss``; ``estimators.base_rate_biases``
-  (the AIS base model); ``verification.best_threshold`` (thresholds, also inside ``SiameseHead.init``);
+  ``stack.pretrain_rbms``, ``stack.pretrain_daes``, ``DenoisingAutoencoder.loss`` and ``.reconstruction_cost``;
+  ``estimators.base_rate_biases`` (the AIS base model); ``verification.best_threshold`` (thresholds, also inside ``SiameseHead.init``);
   ``supervised.fit`` (the tensors its mini-batches are drawn from: those of its loss's closure with ``n`` rows) and,
   while it runs, everything its loss and its ``after_epoch`` callback evaluate (early stopping and ``keep_best``);
   ``supervised.select_learning_rate`` and everything its score callback trains or evaluates. Where a chapter computes
@@ -202,6 +202,8 @@ class Tracker:
         wrap(stack, "pretrain_rbms", sink("stack.pretrain_rbms"))
         wrap(stack, "pretrain_daes", sink("stack.pretrain_daes"))
         wrap(stack.DenoisingAutoencoder, "loss", sink("DenoisingAutoencoder.loss", method=True))
+        wrap(stack.DenoisingAutoencoder, "reconstruction_cost",
+             sink("DenoisingAutoencoder.reconstruction_cost", method=True))
         wrap(estimators, "base_rate_biases", sink("estimators.base_rate_biases"))
         wrap(verification, "best_threshold", sink("verification.best_threshold"))
 
@@ -303,6 +305,7 @@ USES = {  # the components each chapter must have been seen to use (so a renamed
     "rbm_mnist": ("Trainer.fit (RBM training)", "stack.pretrain_rbms", "estimators.base_rate_biases",
                   "supervised.fit (its training rows)", "supervised.select_learning_rate"),
     "glorot2011_sparse_rectifiers": ("stack.pretrain_daes", "DenoisingAutoencoder.loss",
+                                     "DenoisingAutoencoder.reconstruction_cost",
                                      "supervised.fit (its training rows)", "supervised.select_learning_rate",
                                      "the notebook's dae_cell (model selection)"),
     "he2015_delving_deep": ("Standardiser.fit", "supervised.fit (its training rows)",
@@ -371,7 +374,7 @@ LEAKS = [  # (chapter, what the leaking copy does, the leak: (source, leaking so
     ("glorot2011_sparse_rectifiers", "pre-training rates are chosen on the test images' denoising cost",
      ('x, x_valid = DATA[dataset]["train"][0], DATA[dataset]["valid"][0]',
       'x, x_valid = DATA[dataset]["train"][0], DATA[dataset]["test"][0]'),
-     r"DenoisingAutoencoder\.loss"),
+     r"DenoisingAutoencoder\.reconstruction_cost"),
     ("he2015_delving_deep", "the standardiser is fitted on training and test images",
      ('scaler = Standardiser(per_pixel_std=False).fit(X_cifar[train_idx])',
       'scaler = Standardiser(per_pixel_std=False).fit(torch.cat([X_cifar[train_idx], X_cifar_test[test_idx]]))'),
