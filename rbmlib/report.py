@@ -349,8 +349,6 @@ def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[V
     holding the working directory, ``code_hash_notebook``, and rbmlib's sources, hashed when the file is written)
     and ``smoke`` (``RBMBOOK_SMOKE=1``: a smoke run, which is refused when ``directory`` is the book's
     ``book/results``)."""
-    from .checkpoint import atomic_write_text
-
     from .profiles import smoke_active
 
     path = Path(directory if directory is not None else results_dir()) / f"{name}.{profile}.json"
@@ -364,9 +362,16 @@ def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[V
                "verdicts": [v.to_json() for v in verdicts],
                "provenance": {**provenance(seeds, wall_time_s), "code_hash": digest, "code_hash_notebook": notebook,
                               "smoke": smoke}}
+    _write_results(path, payload)
+    return path
+
+
+def _write_results(path: Path, payload: dict) -> None:
+    """The one way a results file is written: sorted, indented JSON, NaN as null, no machine paths, atomically."""
+    from .checkpoint import atomic_write_text
+
     text = json.dumps(_finite_or_none(payload), indent=2, sort_keys=True, allow_nan=False)
     atomic_write_text(path, _without_machine_paths(text) + "\n")
-    return path
 
 
 def read_results(path: Path | str) -> dict:
@@ -386,8 +391,6 @@ def refresh_verdict_texts(path: Path | str) -> int:
     raw inputs, as ``rbmlib.stats`` words them today; the raw inputs, results and provenance stay as they are.
     Returns the number of fields changed (the file is rewritten only when some did). For a change of wording: a
     changed outcome means the rule changed, and the run should be redone."""
-    from .checkpoint import atomic_write_text
-
     path = Path(path)
     payload = read_results(path)
     changed = 0
@@ -397,7 +400,7 @@ def refresh_verdict_texts(path: Path | str) -> int:
             if saved.get(key) != now[key]:
                 saved[key], changed = now[key], changed + 1
     if changed:
-        atomic_write_text(path, json.dumps(payload, indent=2, sort_keys=True, allow_nan=False) + "\n")
+        _write_results(path, payload)
     return changed
 
 
