@@ -4,7 +4,10 @@ pin before it), against the unpinned path, on the notebooks' GEMM-bound workload
 
 Settings, each in its own process: ``unpinned`` (``RBMBOOK_PIN_CPU=0``: MKL and ATen pick their fastest kernels),
 ``pinned, MKL COMPATIBLE`` (the pin's environment without ``rbmlib.blas``), ``pinned``
-(``rbmlib.pin_cpu_arithmetic()``). Workloads, one timing each per round, settings interleaved round by round:
+(``rbmlib.pin_cpu_arithmetic()``), and, at more than one thread, ``pinned, torch pool at 1 thread``: a route tried,
+not rbmlib's: the pin with torch's own thread pool (element-wise work, reductions, convolutions) at one thread and
+OpenBLAS's products at all of them, so that no sleeping OpenMP thread is woken per operation (its ``_matmul`` is
+replaced here for the experiment, since ``rbmlib.blas`` gives OpenBLAS torch's thread count). Workloads, one timing each per round, settings interleaved round by round:
 
 * ``cd1``: one epoch of rbmlib's ``Trainer`` + ``CD(1)``, 784×500, the 60,000 MNIST training images, batches of 100;
 * ``mlp``: one epoch of ``supervised.fit`` (SGD, momentum 0.9, batches of 100) of a 784-1000-1000-1000-10 tanh net on
@@ -31,7 +34,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import default_output, paired_ratio, run_setting, shown  # noqa: E402
 
-SETTINGS = ("unpinned", "pinned, MKL COMPATIBLE", "pinned")
+SETTINGS = ("unpinned", "pinned, MKL COMPATIBLE", "pinned", "pinned, torch pool at 1 thread")
+SPLIT = SETTINGS[3]
 WORKLOADS = ("cd1", "mlp", "ais")
 
 
@@ -42,13 +46,32 @@ def fingerprint(*tensors) -> str:
     return digest.hexdigest()[:16]
 
 
+def split_thread_pools(blas_threads: int) -> None:
+    """torch's pool at one thread, OpenBLAS's products at ``blas_threads`` (the experimental setting ``SPLIT``)."""
+    import numpy as np
+    import torch
+
+    from rbmlib import blas
+
+    torch.set_num_threads(1)
+
+    def matmul(a, b, out):
+        if blas._state["openblas"].get_num_threads() != blas_threads:
+            blas._state["openblas"].set_num_threads(blas_threads)
+        with np.errstate(all="ignore"):
+            np.matmul(blas._blas_view(a), blas._blas_view(b), out=out.numpy())
+        return out
+
+    blas._matmul = matmul
+
+
 def worker(threads: int, setting: str) -> dict:
     import rbmlib
     from rbmlib.reproducibility import CPU_ARITHMETIC_ENV
 
     if setting == "pinned, MKL COMPATIBLE":  # the pin before rbmlib.blas: its environment, products left on MKL
         os.environ.update({k: v for k, v in CPU_ARITHMETIC_ENV.items() if k != "OPENBLAS_CORETYPE"})
-    pinned = rbmlib.pin_cpu_arithmetic() if setting == "pinned" else False  # before torch and numpy load
+    pinned = rbmlib.pin_cpu_arithmetic() if setting in ("pinned", SPLIT) else False  # before torch and numpy load
     import torch
     from threadpoolctl import threadpool_info
     from torch import nn
@@ -61,6 +84,8 @@ def worker(threads: int, setting: str) -> dict:
     from rbmlib.train import TrainConfig, Trainer
 
     rbmlib.seed_everything(0, threads=threads)
+    if setting == SPLIT:
+        split_thread_pools(threads)
     x, y = load_mnist(train=True)
     seconds, prints = {}, {}
 
@@ -92,7 +117,8 @@ def worker(threads: int, setting: str) -> dict:
     blas = [{k: i.get(k) for k in ("internal_api", "architecture", "num_threads", "version")}
             for i in threadpool_info() if i.get("user_api") == "blas"]
     return {"threads": threads, "setting": setting, "pinned": pinned, "seconds": seconds, "fingerprints": prints,
-            "log_z": result.log_z, "blas": blas, "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
+            "log_z": result.log_z, "blas": blas, "torch_threads": torch.get_num_threads(),
+            "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
 
 def main(argv=None) -> None:
@@ -113,10 +139,11 @@ def main(argv=None) -> None:
     from rbmlib.report import Table, cpu_name, cpu_vector_isa, fmt, provenance
 
     start, load_before = time.perf_counter(), os.getloadavg()
-    runs = {(t, s): [] for t in args.threads for s in SETTINGS}
+    runs = {(t, s): [] for t in args.threads for s in SETTINGS if s != SPLIT or t > 1}
     for _ in range(args.rounds):
         for threads, setting in runs:
-            runs[threads, setting].append(run_setting(__file__, threads, setting == "pinned", "--setting", setting))
+            runs[threads, setting].append(run_setting(__file__, threads, setting in ("pinned", SPLIT),
+                                                      "--setting", setting))
     rows = []
     for (threads, setting), results in runs.items():
         base = runs[threads, "unpinned"]
