@@ -1,10 +1,10 @@
 """Speed of one CD-1 epoch on MNIST: rbmlib against scikit-learn, a plain PyTorch loop and the matmul roofline.
 
-The task (research/peers.md): MNIST training set 60000×784, pixel/255 in [0, 1], a 784×500 Bernoulli RBM, mini-batches
+The task (../shared/research/peers.md): MNIST training set 60000×784, pixel/255 in [0, 1], a 784×500 Bernoulli RBM, mini-batches
 of 100, learning rate 0.05, float32, one Gibbs step, one epoch = 600 updates. Contenders:
 
 * ``rbmlib``: ``Trainer`` with ``CD(1)`` (momentum 0, weight decay 0: plain SGD, the same update as the plain loop);
-* ``plain torch loop``: the ~15-line reference loop of research/peers.md (``addmm`` + ``sigmoid_``,
+* ``plain torch loop``: the ~15-line reference loop of ../shared/research/peers.md (``addmm`` + ``sigmoid_``,
   ``torch.bernoulli`` for h, mean-field v₁, in-place ``addmm_`` updates);
 * ``lean torch loop``: the same loop with rbmlib's cheaper gather and draws (``index_select``, h₀ = [u < p]) and
   nothing else (no checks, no monitor): how close to the roofline a CD-1 epoch built from torch ops gets here;
@@ -13,16 +13,19 @@ of 100, learning rate 0.05, float32, one Gibbs step, one epoch = 600 updates. Co
 * ``roofline``: an epoch of the matrix products alone: per batch, the 5 GEMMs every CD-1 update needs, with CD-1's
   shapes and layouts (x_h = c + v₀W and c + v₁W, x_v = b + h₀Wᵀ, and the two weight-gradient products v₀ᵀh₀,
   v₁ᵀh₁ accumulated into W), timed like the contenders (one epoch per round, median);
-* ``best-GEMM bound``: 600 · 5 · t_best with t_best the best observed time of one isolated (100×784)@(784×500)
-  product (W hot in cache): a reference, not a bound: the epoch's other shapes (Wᵀ products, the weight gradients)
-  can run faster than this one, and the GEMM-only epoch has come in under it (106–131% unpinned).
+* ``best-GEMM reference``: 600 · 5 · t_best with t_best the best observed time of one isolated (100×784)@(784×500)
+  ``torch.mm`` (W hot in cache): a reference, not a bound: the epoch's other shapes (Wᵀ products, the weight
+  gradients) can run faster than this one, and the GEMM-only epoch has come in under it (101–131% unpinned in the
+  runs to 2026-12-03). Until 2026-12-03 it called ``torch.mm(..., out=)``, which the pin does not route, so its
+  pinned rows timed MKL's ``COMPATIBLE`` branch, not the pin's OpenBLAS products.
 
 Each thread count runs in its own process (threads fixed before any work: ``torch.set_num_threads`` and
 threadpoolctl for numpy's BLAS). Epochs of the contenders are interleaved (one epoch of each in turn, ``--epochs``
 rounds) so that load from other processes hits them alike. Times are medians; "% of roofline" (roofline epoch ÷
 contender epoch) and the other ratios are *paired*: the median over rounds of the ratio within a round, so that the
 VM's slow swings in speed cancel. Every row's roofline is the faster of the pinned and unpinned GEMM epochs at its
-thread count (a ratio of medians across the two processes when it is the other setting's), so that it is a bound. ``--summarise FILE`` recomputes the summaries of a results file.
+thread count (a ratio of medians across the two processes when it is the other setting's), so that it is a bound;
+"% of own roofline" is the paired ratio to the row's own process's GEMM epoch, free of the noise between processes. ``--summarise FILE`` recomputes the summaries of a results file.
 Reconstruction error: ``rbmlib.estimators.reconstruction_error`` on the 10000 test images after one epoch,
 mean of (v − E[v | E[h | v]])², computed the same way for every model so that speed is not bought with wrong maths.
 
@@ -56,7 +59,7 @@ GEMMS_PER_BATCH = 5
 def torch_cd1_loop(x, generator, params=None, epochs: int = 1, lean: bool = False):
     """A hand-written CD-1 loop; continues from ``params`` = (W, b, c) if given.
 
-    ``lean=False``: the reference loop of research/peers.md (advanced-index gather, ``torch.bernoulli`` for h₀).
+    ``lean=False``: the reference loop of ../shared/research/peers.md (advanced-index gather, ``torch.bernoulli`` for h₀).
     ``lean=True``: the fastest loop we could write with torch ops: ``index_select`` gather, h₀ = [u < p] drawn into
     a uniform buffer, no checks and no monitor; the ceiling of what a CD-1 epoch built from torch ops reaches here.
     """
@@ -153,14 +156,13 @@ def roofline_gemm_seconds(device, repeats: int = 20, block: int = 10) -> float:
     g = torch.Generator(device).manual_seed(1)
     v = torch.rand(BATCH, N_VISIBLE, generator=g, device=device)
     W = torch.rand(N_VISIBLE, N_HIDDEN, generator=g, device=device)
-    out = torch.empty(BATCH, N_HIDDEN, device=device)
-    torch.mm(v, W, out=out)
+    torch.mm(v, W)  # not the out= form: the pin routes torch.mm to OpenBLAS (rbmlib.blas), but not its out= form
     best = float("inf")
     for _ in range(repeats):
         _synchronize(device)
         start = time.perf_counter()
         for _ in range(block):
-            torch.mm(v, W, out=out)
+            torch.mm(v, W)
         _synchronize(device)
         best = min(best, (time.perf_counter() - start) / block)
     return best
@@ -326,8 +328,8 @@ def faster_roofline(run: dict, runs: list[dict]) -> float | None:
 
 
 def summarise(run: dict, runs: list[dict] | None = None) -> list[dict]:
-    """One row per contender, the roofline epoch first, then the best-GEMM bound: median s/epoch (min, max), % of
-    roofline, speed-up over sklearn and time ÷ plain loop, each a paired ratio (median over rounds), and the
+    """One row per contender, the roofline epoch first, then the best-GEMM reference: median s/epoch (min, max), % of
+    roofline (and of the run's own roofline, paired), speed-up over sklearn and time ÷ plain loop, each a paired ratio (median over rounds), and the
     reconstruction error.
 
     % of roofline is roofline epoch ÷ contender epoch, against the faster of the pinned and unpinned GEMM epochs at
@@ -344,13 +346,14 @@ def summarise(run: dict, runs: list[dict] | None = None) -> list[dict]:
             "roofline": (paired_ratio(times["roofline"], seconds) if faster is None
                          else faster / statistics.median(seconds)),
             "roofline_basis": "paired" if faster is None else "the other pin setting's roofline, ratio of medians",
+            "roofline_own_paired": paired_ratio(times["roofline"], seconds),
             "speedup_vs_sklearn": paired_ratio(times["sklearn"], seconds) if "sklearn" in times and key != "roofline"
             else None,
             "time_vs_plain": paired_ratio(seconds, times["plain"]) if key != "roofline" else None,
             "reconstruction_error": run["reconstruction_error_1_epoch"].get(key),
         })
     bound = run["n_batches"] * GEMMS_PER_BATCH * run["gemm_best_s"]
-    rows.append({"implementation": f"best-GEMM bound (600 × {GEMMS_PER_BATCH} × best isolated GEMM)",
+    rows.append({"implementation": f"best-GEMM reference (600 × {GEMMS_PER_BATCH} × best isolated GEMM)",
                  "key": "best_gemm_bound", "seconds": bound, "range": None,
                  "roofline": (faster if faster is not None else statistics.median(times["roofline"])) / bound,
                  "gflops": 2 * BATCH * N_VISIBLE * N_HIDDEN / run["gemm_best_s"] / 1e9})
@@ -367,11 +370,12 @@ def table(runs: list[dict]) -> str:
             lines.append([
                 row["implementation"], run["device"] if run["device"] != "cpu" else run["threads"],
                 "yes" if run["pinned"] else "no", fmt(row["seconds"], 2) + spread, fmt(row["roofline"], 0, percent=True),
+                fmt(row.get("roofline_own_paired"), 0, percent=True),
                 fmt(row.get("speedup_vs_sklearn"), 2), fmt(row.get("time_vs_plain"), 2),
                 fmt(row.get("reconstruction_error"), 4),
             ])
     header = ["implementation", "threads", "pinned (notebook path)", "s/epoch median (min–max)", "% of roofline",
-              "speed-up vs sklearn", "time ÷ plain loop", "recon error, 1 epoch (test)"]
+              "% of own roofline (paired)", "speed-up vs sklearn", "time ÷ plain loop", "recon error, 1 epoch (test)"]
     return Table(header, lines).markdown()
 
 

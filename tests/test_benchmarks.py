@@ -1,9 +1,11 @@
-"""The benchmark's summary arithmetic (benchmarks/cd1_mnist.py): % of roofline is a bound for every row (each is
-held to the faster of the pinned and unpinned rooflines at its thread count), and the ratios are paired over rounds."""
+"""The benchmarks' summary arithmetic. benchmarks/cd1_mnist.py: % of roofline is a bound for every row (each is
+held to the faster of the pinned and unpinned rooflines at its thread count), and the ratios are paired over rounds.
+benchmarks/cd1_anatomy.py: shares of one update from the medians of its pieces."""
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.cd1_anatomy import summarise as summarise_anatomy  # noqa: E402
 from benchmarks.cd1_mnist import summarise  # noqa: E402
 
 
@@ -28,6 +30,7 @@ def test_rows_are_held_to_the_faster_roofline_at_their_thread_count():
     rows = {r["key"]: r for r in summarise(pinned, [pinned, other_threads, unpinned])}
     assert rows["sklearn"]["roofline"] == 0.5 and rows["rbmlib"]["roofline"] == 0.25  # 1.0 / median epoch
     assert rows["roofline"]["roofline"] == 1 / 3  # the pinned GEMMs themselves, at a third of the bound
+    assert rows["rbmlib"]["roofline_own_paired"] == 0.75  # and against its own process's GEMM epoch, paired
     assert all(r["roofline"] <= 1 for key, r in rows.items() if key != "best_gemm_bound")
     alone = {r["key"]: r for r in summarise(pinned, [pinned])}  # no unpinned run: its own roofline, paired
     assert alone["sklearn"]["roofline"] == 1.5 and alone["sklearn"]["roofline_basis"] == "paired"
@@ -49,3 +52,13 @@ def test_the_roofline_compared_is_the_median_epoch_and_the_bound_row_uses_the_fa
     rows = {r["key"]: r for r in summarise(unpinned, [pinned, unpinned])}
     assert rows["rbmlib"]["roofline"] == 0.8 / 1.25
     assert rows["best_gemm_bound"]["roofline"] == 0.8 / (600 * 5 * 1e-3)
+
+
+def test_the_anatomy_shares_come_from_the_median_of_each_piece():
+    times = {"update": [1000.0, 2000.0, 1000.0], "lean": [800.0, 900.0, 1000.0], "gemms": [500.0, 800.0, 800.0],
+             "draw": [100.0, 100.0, 900.0], "draw, two streams": [60.0, 50.0, 70.0], "sigmoid": [1.0, 1.0, 1.0]}
+    s = summarise_anatomy({"microseconds_per_call": times})
+    assert s["median_us"]["update"] == 1000 and s["median_us"]["gemms"] == 800
+    assert s["roofline_share_update"] == 0.8 and s["roofline_share_lean"] == 800 / 900
+    assert s["draw_share_of_update"] == 0.1
+    assert s["roofline_share_update_with_two_stream_draw"] == 800 / (1000 - 100 + 60)
