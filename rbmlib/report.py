@@ -387,16 +387,21 @@ def read_results(path: Path | str) -> dict:
 
 
 def refresh_verdict_texts(path: Path | str) -> int:
-    """Rewrite the shown texts of a results file's verdicts (outcome, kind, evidence, rule text, reason) from their
-    raw inputs, as ``rbmlib.stats`` words them today; the raw inputs, results and provenance stay as they are.
-    Returns the number of fields changed (the file is rewritten only when some did). For a change of wording: a
-    changed outcome means the rule changed, and the run should be redone."""
+    """Rewrite the shown texts of a results file's verdicts (evidence, rule text, reason) from their raw inputs, as
+    ``rbmlib.stats`` words them today; the raw inputs, results and provenance stay as they are. Returns the number
+    of fields changed (the file is rewritten only when some did). For a change of wording only: where a verdict's
+    outcome or kind would change, the rule changed, and it raises ``ValueError`` naming the claims (redo the run)."""
     path = Path(path)
     payload = read_results(path)
+    fresh = [Verdict.from_json(saved).to_json() for saved in payload["verdicts"]]
+    moved = [f"{saved.get('claim')!r}: {saved.get(key)} → {now[key]}" for saved, now in zip(payload["verdicts"], fresh)
+             for key in ("outcome", "kind") if saved.get(key) != now[key]]
+    if moved:
+        raise ValueError(f"{path.name}: refreshing would change {len(moved)} outcome(s) or kind(s) ("
+                         + "; ".join(moved) + "): the rule changed, so redo the run instead of refreshing its texts")
     changed = 0
-    for saved in payload["verdicts"]:
-        now = Verdict.from_json(saved).to_json()
-        for key in ("outcome", "kind", "evidence", "rule_text", "reason"):
+    for saved, now in zip(payload["verdicts"], fresh):
+        for key in ("evidence", "rule_text", "reason"):
             if saved.get(key) != now[key]:
                 saved[key], changed = now[key], changed + 1
     if changed:

@@ -57,3 +57,20 @@ def test_refreshing_the_texts_rewords_a_verdict_and_keeps_its_raw_numbers(tmp_pa
     assert fresh["verdicts"][0]["reason"] == verdict.decision.reason
     assert fresh["verdicts"][0]["inputs"] == saved["verdicts"][0]["inputs"] and fresh["results"] == {"x": 1}
     assert report.refresh_verdict_texts(path) == 0
+
+
+def test_refreshing_the_texts_refuses_a_verdict_whose_outcome_would_move(tmp_path):
+    verdict = report.claim("A beats B", "beats", data="MNIST", a=[0.1] * 5, b=[0.2] * 5, min_effect=0.05)
+    path = report.save_results("demo", "ci", {"x": 1}, verdicts=[verdict], directory=tmp_path)
+    saved = json.loads(path.read_text())
+    saved["verdicts"][0]["outcome"] = "inconclusive at this scale"  # as if the rule had changed since the run
+    saved["verdicts"][0]["reason"] = "an older wording"  # and a text that a refresh would rewrite
+    path.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
+    with pytest.raises(ValueError, match="'A beats B'.*redo the run"):
+        report.refresh_verdict_texts(path)
+    assert json.loads(path.read_text()) == saved  # nothing rewritten
+    saved["verdicts"][0]["outcome"] = verdict.decision.outcome.value
+    saved["verdicts"][0]["kind"] = "check"  # a claim stored as a sanity check: a kind that would move
+    path.write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
+    with pytest.raises(ValueError, match="check → claim"):
+        report.refresh_verdict_texts(path)

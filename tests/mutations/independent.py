@@ -595,4 +595,60 @@ MUTATIONS = [
     Mutation("beats_bounded: not_learned reason drops the caller's text", "rbmlib/stats.py",
              "f\"{not_learned}: a model that never learned tests \"",
              "f\"a model that never learned tests \""),
+    # independent, for refresh_verdict_texts' refusal, cd1_anatomy's summary and cd1_mnist's own-roofline column (2026-12-03)
+    # refresh_verdict_texts compares only the outcome: a verdict whose kind would change is refreshed, not refused
+    Mutation("refresh_verdict_texts: a changed kind is not refused", "rbmlib/report.py",
+             "for key in (\"outcome\", \"kind\") if saved.get(key) != now[key]]",
+             "for key in (\"outcome\",) if saved.get(key) != now[key]]"),
+    # refresh_verdict_texts refuses only after rewriting the file: the texts of a run whose rule changed are replaced
+    Mutation("refresh_verdict_texts: refuses after the file is rewritten", "rbmlib/report.py",
+             "    if moved:\n"
+             "        raise ValueError(f\"{path.name}: refreshing would change {len(moved)} outcome(s) or kind(s) (\"\n"
+             "                         + \"; \".join(moved) + \"): the rule changed, so redo the run instead of refreshing its texts\")\n"
+             "    changed = 0\n"
+             "    for saved, now in zip(payload[\"verdicts\"], fresh):\n"
+             "        for key in (\"evidence\", \"rule_text\", \"reason\"):\n"
+             "            if saved.get(key) != now[key]:\n"
+             "                saved[key], changed = now[key], changed + 1\n"
+             "    if changed:\n"
+             "        _write_results(path, payload)\n",
+             "    changed = 0\n"
+             "    for saved, now in zip(payload[\"verdicts\"], fresh):\n"
+             "        for key in (\"evidence\", \"rule_text\", \"reason\"):\n"
+             "            if saved.get(key) != now[key]:\n"
+             "                saved[key], changed = now[key], changed + 1\n"
+             "    if changed:\n"
+             "        _write_results(path, payload)\n"
+             "    if moved:\n"
+             "        raise ValueError(f\"{path.name}: refreshing would change {len(moved)} outcome(s) or kind(s) (\"\n"
+             "                         + \"; \".join(moved) + \"): the rule changed, so redo the run instead of refreshing its texts\")\n"),
+    # refresh_verdict_texts forgets the reason: only evidence and rule text are rewritten (and counted)
+    Mutation("refresh_verdict_texts: the reason is not refreshed", "rbmlib/report.py",
+             "for key in (\"evidence\", \"rule_text\", \"reason\"):",
+             "for key in (\"evidence\", \"rule_text\"):"),
+    # refresh_verdict_texts' refusal lists the old and new outcomes but not which claim they belong to
+    Mutation("refresh_verdict_texts: refusal does not name the claim", "rbmlib/report.py",
+             "moved = [f\"{saved.get('claim')!r}: {saved.get(key)} → {now[key]}\"",
+             "moved = [f\"{saved.get(key)} → {now[key]}\""),
+    # cd1_anatomy's summary: each piece's time is the mean over rounds, not the median (a slow round drags it)
+    Mutation("cd1_anatomy summarise: mean per piece instead of median", "benchmarks/cd1_anatomy.py",
+             "median = {name: statistics.median(t) for name, t in run[\"microseconds_per_call\"].items()}",
+             "median = {name: statistics.mean(t) for name, t in run[\"microseconds_per_call\"].items()}"),
+    # cd1_anatomy's what-if share: the two-stream draw subtracted and the one-stream draw added back (swapped)
+    Mutation("cd1_anatomy summarise: two-stream what-if swaps the draws", "benchmarks/cd1_anatomy.py",
+             "median[\"gemms\"] / (update - draw + split)}",
+             "median[\"gemms\"] / (update - split + draw)}"),
+    # cd1_anatomy's lean share divided by the whole update's time (copy of the line above)
+    Mutation("cd1_anatomy summarise: lean share uses the update's time", "benchmarks/cd1_anatomy.py",
+             "\"roofline_share_lean\": median[\"gemms\"] / median[\"lean\"]",
+             "\"roofline_share_lean\": median[\"gemms\"] / update"),
+    # cd1_mnist's own-roofline column inverted: contender epoch ÷ GEMM epoch (reads >100% for every row)
+    Mutation("cd1_mnist summarise: own-roofline ratio inverted", "benchmarks/cd1_mnist.py",
+             "\"roofline_own_paired\": paired_ratio(times[\"roofline\"], seconds),",
+             "\"roofline_own_paired\": paired_ratio(seconds, times[\"roofline\"]),"),
+    # cd1_mnist's own-roofline column copies the % of roofline column: the other setting's faster roofline is used
+    Mutation("cd1_mnist summarise: own-roofline column uses the faster roofline", "benchmarks/cd1_mnist.py",
+             "\"roofline_own_paired\": paired_ratio(times[\"roofline\"], seconds),",
+             "\"roofline_own_paired\": (paired_ratio(times[\"roofline\"], seconds) if faster is None\n"
+             "                                    else faster / statistics.median(seconds)),"),
 ]

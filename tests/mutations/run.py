@@ -125,7 +125,8 @@ TARGETED = {
                         "tests/test_samplers.py"],
     "rbmlib/estimators.py": ["tests/test_estimators.py", "tests/test_exact_values.py", "tests/test_rbm.py",
                              "tests/test_rbm_mnist.py", "tests/test_portable.py"],
-    "rbmlib/report.py": ["tests/test_report.py", "tests/test_report_tally.py", "tests/test_grid.py"],
+    "rbmlib/report.py": ["tests/test_report.py", "tests/test_report_tally.py", "tests/test_grid.py",
+                         "tests/test_results.py"],
     "rbmlib/reproducibility.py": ["tests/test_reproducibility.py", "tests/test_grid.py", "tests/test_blas.py"],
     "rbmlib/data/files.py": ["tests/test_data_mnist.py", "tests/test_reliability.py"],
     "rbmlib/data/lfw.py": ["tests/test_data_lfw.py", "tests/test_data_lfw_cache.py"],
@@ -133,6 +134,7 @@ TARGETED = {
     "rbmlib/stack.py": ["tests/test_stack.py", "tests/test_portable.py"],
     "rbmlib/activity.py": ["tests/test_activity.py", "tests/test_portable.py"],
     "benchmarks/cd1_mnist.py": ["tests/test_benchmarks.py"],  # no tests/test_cd1_mnist.py
+    "benchmarks/cd1_anatomy.py": ["tests/test_benchmarks.py"],
 }
 
 _FAILED = re.compile(r"^(?:FAILED|ERROR) (.+?)(?: - .*)?$", re.MULTILINE)  # node ids may hold spaces
