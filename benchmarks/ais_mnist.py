@@ -10,8 +10,10 @@ any work; a setting is timed ``--repeats`` times (median reported). The results 
 spread (``log_z_spread_between_settings``, against the narrowest ±3σ band): they differ only in arithmetic.
 
 ``--gemm-route openblas`` (an experiment of the benchmark, not a setting of rbmlib) adds to each unpinned setting
-one whose torch products go to numpy's OpenBLAS as under the pin (``rbmlib.blas.route_cpu_gemms()``), with ATen's
-other kernels left at the CPU's widest vector extension: a candidate for the library's default path.
+one whose torch products go to numpy's OpenBLAS as under the pin (``rbmlib.blas.route_cpu_gemms()``, with the pin's
+``OMP_WAIT_POLICY=PASSIVE``: without it the two thread pools spin against each other and a two-thread AIS took over
+seven times as long), with ATen's other kernels left at the CPU's widest vector extension: a candidate for the
+library's default path.
 
     RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/ais_mnist.py --threads 1 2
 """
@@ -58,7 +60,10 @@ def worker(threads: int, repeats: int, model: Path, openblas: bool = False) -> d
     pinned = rbmlib.pin_cpu_arithmetic()  # before torch loads; a no-op under RBMBOOK_PIN_CPU=0
     if openblas and not pinned:
         from rbmlib.blas import route_cpu_gemms
+        from rbmlib.reproducibility import THREAD_POOL_ENV
 
+        for name, value in THREAD_POOL_ENV.items():  # as the pin does: torch's OpenMP threads sleep between
+            os.environ.setdefault(name, value)  # operations, else they and OpenBLAS's spin against each other
         route_cpu_gemms()
     import torch
 
