@@ -9,11 +9,12 @@ the setting (same generator seed). Each (pin, threads) setting runs in its own p
 any work; a setting is timed ``--repeats`` times (median reported). The results file records how far the settings' estimates
 spread (``log_z_spread_between_settings``, against the narrowest ±3σ band): they differ only in arithmetic.
 
-``--gemm-route openblas`` (an experiment of the benchmark, not a setting of rbmlib) adds to each unpinned setting
+``--experiment openblas`` (an experiment of the benchmark, not a setting of rbmlib) adds to each unpinned setting
 one whose torch products go to numpy's OpenBLAS as under the pin (``rbmlib.blas.route_cpu_gemms()``, with the pin's
-``OMP_WAIT_POLICY=PASSIVE``: without it the two thread pools spin against each other and a two-thread AIS took over
-seven times as long), with ATen's other kernels left at the CPU's widest vector extension: a candidate for the
-library's default path.
+``OMP_WAIT_POLICY=PASSIVE``: without it the two thread pools spin against each other: two two-thread AIS runs had not finished
+after 3.5 minutes, against about 30 s each with it), with ATen's other kernels left at the CPU's widest vector extension: a candidate for the
+library's default path. ``--experiment aten-avx2`` adds instead an unpinned setting with ATen's kernels capped at
+AVX2 (``ATEN_CPU_CAPABILITY=avx2``, the pin's cap) and nothing else changed.
 
     RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/ais_mnist.py --threads 1 2
 """
@@ -52,10 +53,14 @@ def train_model(path: Path) -> None:
     torch.save({"state": rbm.state_dict(), "base": base_rate_biases(x_train)}, path)
 
 
-def worker(threads: int, repeats: int, model: Path, openblas: bool = False) -> dict:
+def worker(threads: int, repeats: int, model: Path, openblas: bool = False, aten_avx2: bool = False) -> dict:
     """Time ``repeats`` AIS estimates at ``threads`` threads in this process (``openblas``: an unpinned process's
-    products routed to OpenBLAS, the experiment of ``--gemm-route openblas``)."""
+    products routed to OpenBLAS; ``aten_avx2``: its ATen kernels capped at AVX2: the experiments of
+    ``--experiment``)."""
     import rbmlib
+
+    if aten_avx2:
+        os.environ["ATEN_CPU_CAPABILITY"] = "avx2"  # before torch loads
 
     pinned = rbmlib.pin_cpu_arithmetic()  # before torch loads; a no-op under RBMBOOK_PIN_CPU=0
     if openblas and not pinned:
@@ -82,6 +87,7 @@ def worker(threads: int, repeats: int, model: Path, openblas: bool = False) -> d
         seconds.append(time.perf_counter() - start)
         estimates.append({"log_z": result.log_z, "log_z_low": result.log_z_low, "log_z_high": result.log_z_high})
     return {"threads": threads, "pinned": pinned, "products": "OpenBLAS" if pinned or openblas else "torch's (MKL)",
+            "aten_capped_at_avx2": aten_avx2,
             "seconds": seconds, "estimates": estimates,
             "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "load_average_end": os.getloadavg()}
 
@@ -93,9 +99,10 @@ def table(runs: list[dict]) -> str:
     for run in runs:
         first = run["estimates"][0]
         rows.append([str(run["threads"]), "yes" if run["pinned"] else "no", run.get("products", "—"),
+                     run.get("torch_cpu_capability", "—"),
                      f"{fmt(statistics.median(run['seconds']), 1)} ({len(run['seconds'])} timing(s))",
                      f"{first['log_z']:.3f} [{first['log_z_low']:.3f}, {first['log_z_high']:.3f}]"])
-    return Table(["threads", "pinned (notebook path)", "products", f"s per AIS ({N_RUNS} runs × {N_BETAS:,} βs)",
+    return Table(["threads", "pinned (notebook path)", "products", "ATen kernels", f"s per AIS ({N_RUNS} runs × {N_BETAS:,} βs)",
                   "log Ẑ [±3σ band]"], rows).markdown()
 
 
@@ -105,8 +112,10 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--pin", choices=("on", "off", "both"), default="both")
     parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/ais_mnist-<cpu>-<isa>.json)")
-    parser.add_argument("--gemm-route", choices=("default", "openblas"), default="default",
-                        help="openblas: also time each unpinned setting with its products on OpenBLAS (experiment)")
+    parser.add_argument("--experiment", "--gemm-route", dest="experiment", choices=("none", "openblas", "aten-avx2"),
+                        default="none", help="also time each unpinned setting with its products on OpenBLAS, or with "
+                                             "ATen capped at AVX2 (--gemm-route: the flag's first name)")
+    parser.add_argument("--aten-avx2", action="store_true", help=argparse.SUPPRESS)  # a worker's experiment
     parser.add_argument("--openblas", action="store_true", help=argparse.SUPPRESS)  # a worker's experimental route
     parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)  # a worker's model file
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -114,7 +123,7 @@ def main(argv=None) -> None:
     if args.repeats < 1 or any(t < 1 for t in args.threads):
         parser.error("--repeats and --threads must be >= 1")
     if args.worker:
-        print(json.dumps(worker(args.threads[0], args.repeats, args.model, args.openblas)))
+        print(json.dumps(worker(args.threads[0], args.repeats, args.model, args.openblas, args.aten_avx2)))
         return
 
     from rbmlib.report import cpu_name, provenance
@@ -129,10 +138,10 @@ def main(argv=None) -> None:
                 print(f"running threads={threads} pinned={pinned} ...", file=sys.stderr, flush=True)
                 runs.append(run_setting(__file__, threads, pinned, "--repeats", str(args.repeats), "--model",
                                         str(model)))
-                if args.gemm_route == "openblas" and not pinned:
-                    print(f"running threads={threads} unpinned, products on OpenBLAS ...", file=sys.stderr, flush=True)
+                if args.experiment != "none" and not pinned:
+                    print(f"running threads={threads} unpinned, {args.experiment} ...", file=sys.stderr, flush=True)
                     runs.append(run_setting(__file__, threads, pinned, "--repeats", str(args.repeats), "--model",
-                                            str(model), "--openblas"))
+                                            str(model), "--" + args.experiment))
     log_z = [run["estimates"][0]["log_z"] for run in runs]
     spread = max(log_z) - min(log_z)  # the settings differ only in arithmetic: a spread far inside the band
     band = min(run["estimates"][0]["log_z_high"] - run["estimates"][0]["log_z_low"] for run in runs)
