@@ -12,7 +12,7 @@ spread (``log_z_spread_between_settings``, against the narrowest ±3σ band): th
 ``--experiment openblas`` (an experiment of the benchmark, not a setting of rbmlib) adds to each unpinned setting
 one whose torch products go to numpy's OpenBLAS as under the pin (``rbmlib.blas.route_cpu_gemms()``, with the pin's
 ``OMP_WAIT_POLICY=PASSIVE``: without it the two thread pools spin against each other: two two-thread AIS runs had not finished
-after 3.5 minutes, against about 30 s each with it), with ATen's other kernels left at the CPU's widest vector extension: a candidate for the
+after 3.5 minutes, against 38 and 44 s with it), with ATen's other kernels left at the CPU's widest vector extension: a candidate for the
 library's default path. ``--experiment aten-avx2`` adds instead an unpinned setting with ATen's kernels capped at
 AVX2 (``ATEN_CPU_CAPABILITY=avx2``, the pin's cap) and nothing else changed.
 
