@@ -1,0 +1,86 @@
+"""ATen's element-wise kernels at each vector width (issue 24, target 4): one float32 pass over 100×500 values at one
+thread, in a process with ATen at the CPU's widest vector extension and in one capped at AVX2
+(``ATEN_CPU_CAPABILITY=avx2``, the notebooks' pin's cap), medians of ``--rounds`` blocks of ``--block`` calls.
+
+It locates what made AIS 1.24–1.5× slower without the cap on an AVX-512 EPYC (book/benchmarks.md): the operations
+AIS and the estimators call (``log1p``, ``expm1``, ``logaddexp``, ``softplus``) beside others for reference.
+
+    .venv/bin/python benchmarks/aten_kernels.py --rounds 5
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import LAUNCH_ENV, REPO, THREAD_ENV, default_output, shown  # noqa: E402
+
+OPERATIONS = ("exp", "exp2", "log", "log1p", "expm1", "logaddexp", "softplus", "sigmoid", "tanh", "rsqrt")
+
+
+def worker(rounds: int, block: int) -> dict:
+    import torch
+    import torch.nn.functional as F
+
+    torch.set_num_threads(1)
+    x = torch.rand(100, 500, generator=torch.Generator().manual_seed(0)) * 0.1  # in every function's domain
+    calls = {"exp": torch.exp, "exp2": torch.exp2, "log": torch.log, "log1p": torch.log1p, "expm1": torch.expm1,
+             "logaddexp": lambda t: torch.logaddexp(t, t), "softplus": F.softplus, "sigmoid": torch.sigmoid,
+             "tanh": torch.tanh, "rsqrt": torch.rsqrt}
+    times = {name: [] for name in OPERATIONS}
+    for name in OPERATIONS:
+        calls[name](x)  # warm-up
+    for _ in range(rounds):
+        for name in OPERATIONS:
+            start = time.perf_counter()
+            for _ in range(block):
+                calls[name](x)
+            times[name].append(1e6 * (time.perf_counter() - start) / block)
+    return {"aten_capability": torch.backends.cpu.get_cpu_capability(), "microseconds_per_call": times}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--block", type=int, default=200)
+    parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/aten_kernels-<cpu>.json)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.block < 1:
+        parser.error("--rounds and --block must be >= 1")
+    if args.worker:
+        print(json.dumps(worker(args.rounds, args.block)))
+        return
+
+    from rbmlib.report import Table, provenance
+
+    start, load_before, runs = time.perf_counter(), os.getloadavg(), []
+    for cap in (None, "avx2"):
+        env = {k: v for k, v in LAUNCH_ENV.items() if k != "ATEN_CPU_CAPABILITY"}
+        env.update({k: "1" for k in THREAD_ENV}, **({"ATEN_CPU_CAPABILITY": cap} if cap else {}))
+        done = subprocess.run([sys.executable, __file__, "--worker", "--rounds", str(args.rounds), "--block",
+                               str(args.block)], env=env, cwd=REPO, capture_output=True, text=True, check=True)
+        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    medians = [{name: statistics.median(t) for name, t in run["microseconds_per_call"].items()} for run in runs]
+    text = Table(["operation", *(f"µs at {run['aten_capability']}" for run in runs), "widest ÷ AVX2"],
+                 [[name, *(f"{m[name]:.1f}" for m in medians), f"{medians[0][name] / medians[1][name]:.2f}"]
+                  for name in OPERATIONS]).markdown()
+    output = args.output or default_output("aten_kernels")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({
+        "benchmark": "aten_kernels", "command": " ".join(["benchmarks/aten_kernels.py"] + (argv or sys.argv[1:])),
+        "load_average_before": load_before, "load_average_after": os.getloadavg(), "runs": runs,
+        "table_markdown": text, "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)},
+        indent=2) + "\n")
+    print(text)
+    print(f"\nwritten {shown(output)}")
+
+
+if __name__ == "__main__":
+    main()
