@@ -87,7 +87,8 @@ def test_a_smoke_run_goes_through_every_stage_at_full_model_size(notebook, profi
 
 
 def test_the_long_runs_page_draws_every_chapter_s_long_results(smoke_run, tmp_path):
-    """``book/long_runs.ipynb`` executed in a copy of the book whose ``long`` results are every chapter's smoke run:
+    """``book/long_runs.ipynb`` executed in a copy of the book whose ``long`` results are every chapter's smoke run
+    (and whose MNIST ``paper`` results are that chapter's smoke run at ``paper``):
     each section draws from a file of the shape a real long run writes, so a field the page reads and a run does not
     write fails here, not after a two-hour run."""
     (tmp_path / "book" / "results").mkdir(parents=True)
@@ -100,6 +101,8 @@ def test_the_long_runs_page_draws_every_chapter_s_long_results(smoke_run, tmp_pa
         run = smoke_run(notebook, "long")
         shutil.copy(run["results"] / f"{run['NAME']}.long.json", tmp_path / "book" / "results")
         names.add(run["NAME"])
+    paper = smoke_run("rbm_mnist", "paper")  # the page's section for the MNIST chapter's `paper` run
+    shutil.copy(paper["results"] / f"{paper['NAME']}.paper.json", tmp_path / "book" / "results")
     shutil.copy(ROOT / "book" / "long_runs.ipynb", tmp_path / "book")
     try:
         namespace = executor.execute(tmp_path / "book" / "long_runs.ipynb", env={"MPLBACKEND": "Agg"})
@@ -108,6 +111,7 @@ def test_the_long_runs_page_draws_every_chapter_s_long_results(smoke_run, tmp_pa
 
         plt.close("all")
     assert set(namespace["CHAPTERS"]) == names and all(namespace["long"][name] for name in names)
+    assert namespace["mnist_paper"]["profile"] == "paper"
 
 
 @pytest.mark.parametrize("notebook", list(MODEL_SIZES))
