@@ -512,10 +512,11 @@ def tally(directory: Path | str | None = None) -> Table:
 
 
 def status_tables(directory: Path | str | None = None) -> list[Table]:
-    """One table per chapter (captioned with its title), one row per claim or check: its data, the paper's number,
-    and the outcome in each profile with recorded results (`ci`, `long`, `paper`). Built from the results files,
-    never typed; outcomes recomputed. A run whose code changed since is marked stale, one that recorded no code hash
-    says so (:func:`code_status`)."""
+    """One table per chapter (captioned with its title), one row per claim or check of any of its recorded runs (the
+    `ci` run's first, then those only another profile has, e.g. a claim worded otherwise in an older `long` run): its
+    data, the paper's number, and the outcome in each profile with recorded results (`ci`, `long`, `paper`), "—"
+    where that run did not test it. Built from the results files, never typed; outcomes recomputed. A run whose code
+    changed since is marked stale, one that recorded no code hash says so (:func:`code_status`)."""
     directory = Path(directory if directory is not None else book_results_dir())
     tables = []
     for ci_path in sorted(directory.glob("*.ci.json")):
@@ -523,9 +524,13 @@ def status_tables(directory: Path | str | None = None) -> list[Table]:
         runs = {"ci": ci, **{p: load_results(ci["name"], p, directory) for p in PROFILES_SHOWN[1:]}}
         status = dict(zip(runs, _code_statuses(runs.values(), directory)))
         by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
+        claims: dict[str, Verdict] = {}
+        for verdicts in by_claim.values():
+            for claim_, v in verdicts.items():
+                claims.setdefault(claim_, v)
         rows = [[v.kind, v.claim, _data_cell(v.claim, by_claim), v.paper or "—",
                  *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)]
-                for v in map(Verdict.from_json, ci["verdicts"])]
+                for v in claims.values()]
         tables.append(Table(["kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"], rows,
                             ci.get("title", ci["name"])))
     return tables

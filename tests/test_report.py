@@ -90,6 +90,16 @@ def test_results_round_trip_status_and_profile_tables(tmp_path, monkeypatch):
     assert tally.rows[0][:3] == ["`ci`", "1", "1"] and tally.rows[1][0] == "`long`"
 
 
+def test_the_status_table_shows_a_claim_that_only_another_profile_tested(tmp_path):
+    verdicts = _verdicts()
+    report.save_results("demo", "ci", {}, verdicts=verdicts[:1], directory=tmp_path)
+    older = report.claim("A beats B (worded as in an older run)", "beats", data="MNIST", **BEATS)
+    report.save_results("demo", "long", {}, verdicts=[verdicts[0], older], directory=tmp_path)
+    [status] = report.status_tables(tmp_path)
+    assert [row[1] for row in status.rows] == ["A beats B", "A beats B (worded as in an older run)"]
+    assert status.rows[1][4] == "—" and status.rows[1][5].startswith("✅ reproduced")
+
+
 def test_the_status_table_names_each_profiles_data_where_they_differ(tmp_path):
     verdicts = _verdicts()
     report.save_results("demo", "ci", {}, verdicts=verdicts[:1], directory=tmp_path)
