@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import default_output, run_setting, shown  # noqa: E402
+from benchmarks.common import default_output, run_setting, shown, write_results  # noqa: E402
 
 N_VISIBLE, N_HIDDEN, N_RUNS, N_BETAS = 784, 500, 100, 14_500
 
@@ -126,9 +126,8 @@ def main(argv=None) -> None:
         print(json.dumps(worker(args.threads[0], args.repeats, args.model, args.openblas, args.aten_avx2)))
         return
 
-    from rbmlib.report import cpu_name, provenance
+    from rbmlib.report import cpu_name
 
-    output = args.output or default_output("ais_mnist")
     start, load_before, runs = time.perf_counter(), os.getloadavg(), []
     with tempfile.TemporaryDirectory() as scratch:
         model = Path(scratch) / "rbm.pt"
@@ -146,12 +145,10 @@ def main(argv=None) -> None:
     spread = max(log_z) - min(log_z)  # the settings differ only in arithmetic: a spread far inside the band
     band = min(run["estimates"][0]["log_z_high"] - run["estimates"][0]["log_z_low"] for run in runs)
     text = table(runs)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({
-        "benchmark": "ais_mnist", "command": " ".join(["benchmarks/ais_mnist.py"] + (argv or sys.argv[1:])),
-        "device": cpu_name(), "load_average_before": load_before, "load_average_after": os.getloadavg(),
-        "runs": runs, "log_z_spread_between_settings": spread, "narrowest_band": band, "table_markdown": text, "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start),
-    }, indent=2) + "\n")
+    output = write_results("ais_mnist", argv, args.output or default_output("ais_mnist"), start, [0],
+                           device=cpu_name(), load_average_before=load_before, load_average_after=os.getloadavg(),
+                           runs=runs, log_z_spread_between_settings=spread, narrowest_band=band,
+                           table_markdown=text)
     print(text)
     print(f"\nlog Ẑ spans {spread:.2g} nats over the settings (narrowest ±3σ band {band:.3f} nats wide); "
           f"written {shown(output)}")

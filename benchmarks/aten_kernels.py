@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import LAUNCH_ENV, REPO, THREAD_ENV, default_output, shown  # noqa: E402
+from benchmarks.common import LAUNCH_ENV, REPO, THREAD_ENV, default_output, shown, write_results  # noqa: E402
 
 OPERATIONS = ("exp", "exp2", "log", "log1p", "expm1", "logaddexp", "softplus", "sigmoid", "tanh", "rsqrt")
 
@@ -58,7 +58,7 @@ def main(argv=None) -> None:
         print(json.dumps(worker(args.rounds, args.block)))
         return
 
-    from rbmlib.report import Table, provenance
+    from rbmlib.report import Table
 
     start, load_before, runs = time.perf_counter(), os.getloadavg(), []
     for cap in (None, "avx2"):
@@ -71,13 +71,9 @@ def main(argv=None) -> None:
     text = Table(["operation", *(f"µs at {run['aten_capability']}" for run in runs), "widest ÷ AVX2"],
                  [[name, *(f"{m[name]:.1f}" for m in medians), f"{medians[0][name] / medians[1][name]:.2f}"]
                   for name in OPERATIONS]).markdown()
-    output = args.output or default_output("aten_kernels")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({
-        "benchmark": "aten_kernels", "command": " ".join(["benchmarks/aten_kernels.py"] + (argv or sys.argv[1:])),
-        "load_average_before": load_before, "load_average_after": os.getloadavg(), "runs": runs,
-        "table_markdown": text, "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)},
-        indent=2) + "\n")
+    output = write_results("aten_kernels", argv, args.output or default_output("aten_kernels"), start, [0],
+                           load_average_before=load_before, load_average_after=os.getloadavg(), runs=runs,
+                           table_markdown=text)
     print(text)
     print(f"\nwritten {shown(output)}")
 

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import default_output, run_setting, shown  # noqa: E402
+from benchmarks.common import default_output, run_setting, shown, write_results  # noqa: E402
 
 N_VISIBLE, N_HIDDEN, BATCH, LEARNING_RATE, WEIGHT_STD = 784, 500, 100, 0.05, 0.01
 PIECES = ("update", "lean", "gemms", "draw", "draw, two streams", "sigmoid")
@@ -172,21 +172,15 @@ def main(argv=None) -> None:
         print(json.dumps(worker(args.threads[0], args.rounds, args.block)))
         return
 
-    from rbmlib.report import provenance
-
-    output = args.output or default_output("cd1_anatomy")
-    output.parent.mkdir(parents=True, exist_ok=True)
     start, load_before, runs = time.perf_counter(), os.getloadavg(), []
     for pinned in {"on": [True], "off": [False], "both": [True, False]}[args.pin]:
         for t in args.threads:
             print(f"running threads={t} pinned={pinned} ...", file=sys.stderr, flush=True)
             runs.append(run_setting(__file__, t, pinned, "--rounds", str(args.rounds), "--block", str(args.block)))
     text = table(runs)
-    payload = {"benchmark": "cd1_anatomy", "command": " ".join(["benchmarks/cd1_anatomy.py"] + (argv or sys.argv[1:])),
-               "load_average_before": load_before, "load_average_after": os.getloadavg(),
-               "runs": [dict(run, summary=summarise(run)) for run in runs], "table_markdown": text,
-               "provenance": provenance(seeds=[0, 1, 2], wall_time_s=time.perf_counter() - start)}
-    output.write_text(json.dumps(payload, indent=2) + "\n")
+    output = write_results("cd1_anatomy", argv, args.output or default_output("cd1_anatomy"), start, [0, 1, 2],
+                           load_average_before=load_before, load_average_after=os.getloadavg(),
+                           runs=[dict(run, summary=summarise(run)) for run in runs], table_markdown=text)
     print(text)
     print(f"\nwritten {shown(output)}")
 

@@ -49,7 +49,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import default_output, paired_ratio, run_setting, shown  # noqa: E402
+from benchmarks.common import default_output, paired_ratio, run_setting, shown, write_results  # noqa: E402
 
 N_VISIBLE, N_HIDDEN, BATCH, LEARNING_RATE, WEIGHT_STD = 784, 500, 100, 0.05, 0.01
 GEMMS_PER_BATCH = 5
@@ -406,7 +406,7 @@ def main(argv=None) -> None:
         return
 
     import torch
-    from rbmlib.report import cpu_name, provenance
+    from rbmlib.report import cpu_name
 
     if args.device != "cpu" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device is available")
@@ -414,19 +414,15 @@ def main(argv=None) -> None:
     threads = args.threads if args.device == "cpu" else [1]
     device = torch.cuda.get_device_name(torch.device(args.device)) if args.device != "cpu" else cpu_name()
     output = args.output or default_output("cd1_mnist", device)
-    output.parent.mkdir(parents=True, exist_ok=True)
     start, load_before, runs = time.perf_counter(), os.getloadavg(), []
     for pinned in pins:
         for t in threads:
             print(f"running threads={t} pinned={pinned} ...", file=sys.stderr, flush=True)
             runs.append(run_setting(__file__, t, pinned, "--epochs", str(args.epochs), "--device", args.device))
             text = table(runs)  # written after every worker, so that a run cut short keeps what it measured
-            payload = {"benchmark": "cd1_mnist",
-                       "command": " ".join(["benchmarks/cd1_mnist.py"] + (argv or sys.argv[1:])),
-                       "device": device, "load_average_before": load_before, "load_average_after": os.getloadavg(),
-                       "runs": [dict(run, summary=summarise(run, runs)) for run in runs], "table_markdown": text,
-                       "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)}
-            output.write_text(json.dumps(payload, indent=2) + "\n")
+            write_results("cd1_mnist", argv, output, start, [0], device=device, load_average_before=load_before,
+                          load_average_after=os.getloadavg(),
+                          runs=[dict(run, summary=summarise(run, runs)) for run in runs], table_markdown=text)
     print(f"CD-1, MNIST 60000×784, 784×500, batch {BATCH}, lr {LEARNING_RATE}, float32, median of {args.epochs} "
           f"epochs; {device}; torch {torch.__version__}; load average before/after "
           f"{load_before[0]:.2f}/{os.getloadavg()[0]:.2f}\n")

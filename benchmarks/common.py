@@ -51,3 +51,20 @@ def default_output(benchmark: str, device: str | None = None) -> Path:
 def shown(path: Path) -> Path:
     """``path`` relative to the checkout where it lies inside it."""
     return path.relative_to(REPO) if path.is_relative_to(REPO) else path
+
+
+def write_results(benchmark: str, argv: list[str] | None, output: Path, start: float, seeds: list[int],
+                  **fields) -> Path:
+    """Write a benchmark's results file: its name, the command that ran it, ``fields``, and provenance (commit,
+    versions, device, threads, the wall time since ``start``, a ``time.perf_counter()`` reading)."""
+    import time
+
+    from rbmlib.report import provenance
+
+    command = " ".join([f"benchmarks/{benchmark}.py"] + (sys.argv[1:] if argv is None else argv))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({"benchmark": benchmark, "command": command, **fields,
+                                  "provenance": provenance(seeds=seeds, wall_time_s=time.perf_counter() - start)},
+                                 indent=2) + "\n")
+    return output
+

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import default_output, paired_ratio, run_setting, shown  # noqa: E402
+from benchmarks.common import default_output, paired_ratio, run_setting, shown, write_results  # noqa: E402
 
 SETTINGS = ("unpinned", "pinned, MKL COMPATIBLE", "pinned", "pinned, torch pool at 1 thread")
 SPLIT = SETTINGS[3]
@@ -136,7 +136,7 @@ def main(argv=None) -> None:
         print(json.dumps(worker(args.threads[0], args.setting)))
         return
 
-    from rbmlib.report import Table, cpu_name, cpu_vector_isa, fmt, provenance
+    from rbmlib.report import Table, cpu_name, cpu_vector_isa, fmt
 
     start, load_before = time.perf_counter(), os.getloadavg()
     runs = {(t, s): [] for t in args.threads for s in SETTINGS if s != SPLIT or t > 1}
@@ -155,14 +155,10 @@ def main(argv=None) -> None:
     rows.sort(key=lambda r: (WORKLOADS.index(r[0]), r[1], SETTINGS.index(r[2])))
     text = Table(["workload", "threads", "setting", "s (median)", "÷ unpinned (paired)",
                   "fingerprint(s) over rounds"], rows).markdown()
-    output = args.output or default_output("openblas_route")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({
-        "benchmark": "openblas_route", "command": " ".join(["benchmarks/openblas_route.py"] + (argv or sys.argv[1:])),
-        "device": cpu_name(), "cpu_vector_isa": cpu_vector_isa(), "load_average_before": load_before,
-        "load_average_after": os.getloadavg(), "runs": {f"threads={t} {s}": v for (t, s), v in runs.items()},
-        "table_markdown": text, "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)},
-        indent=2) + "\n")
+    output = write_results("openblas_route", argv, args.output or default_output("openblas_route"), start, [0],
+                           device=cpu_name(), cpu_vector_isa=cpu_vector_isa(), load_average_before=load_before,
+                           load_average_after=os.getloadavg(),
+                           runs={f"threads={t} {s}": v for (t, s), v in runs.items()}, table_markdown=text)
     print(text)
     print(f"\nwritten {shown(output)}")
 
