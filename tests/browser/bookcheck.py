@@ -80,6 +80,13 @@ def claim_count(results_dir: Path, pattern: str = "*.ci.json") -> int:
     return sum(len(json.loads(p.read_text()).get("verdicts", [])) for p in sorted(Path(results_dir).glob(pattern)))
 
 
+def distinct_claims(results_dir: Path, name: str) -> int:
+    """The number of distinct claims over every recorded profile of one chapter (``<name>.<profile>.json``): the
+    status page's rows for it (a claim worded otherwise in an older run is a row of its own)."""
+    return len({v["claim"] for p in Path(results_dir).glob(f"{name}.*.json")
+                for v in json.loads(p.read_text()).get("verdicts", [])})
+
+
 class _Ids(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
