@@ -5,14 +5,17 @@ fixed number of digits, so that a checked notebook cell changes only when a resu
 """
 from __future__ import annotations
 
+import ast
 import dataclasses
 import datetime as _dt
 import hashlib
+import io
 import json
 import math
 import os
 import platform
 import subprocess
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -181,7 +184,9 @@ def _git(*args: str, cwd: Path) -> str | None:
         return None
 
 
-CODE_HASH_SCHEME = "rbmbook-code-hash-2"  # bump when what code_hash covers changes
+CODE_HASH_SCHEME = "rbmbook-code-hash-3"  # what save_results records; bump when what code_hash covers changes
+# rbmlib's sources hashed as bytes: the scheme of every results file that records no ``code_hash_scheme``
+BYTES_SCHEME = "rbmbook-code-hash-2"
 
 
 def chapter_notebook(name: str, root: Path | None = None) -> Path | None:
@@ -216,17 +221,45 @@ def notebook_code(path: Path | str) -> str:
     return "\n\0\n".join(cells)
 
 
-def code_hash(name: str, root: Path | None = None) -> tuple[str, str | None]:
+def module_code(source: str) -> str:
+    """A module's code, normalised for :func:`code_hash`: its source without docstrings (a string first in a
+    module's, class's or function's body), comments, trailing spaces and blank lines, so that rewording its
+    documentation leaves the hash, and so the results it computed, current."""
+    lines = source.split("\n")
+    spans = [(token.start, token.end) for token in tokenize.generate_tokens(io.StringIO(source).readline)
+             if token.type == tokenize.COMMENT]
+    for node in ast.walk(ast.parse(source)):
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body
+                and isinstance(first := node.body[0], ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)):
+            spans.append(((first.lineno, _characters(lines[first.lineno - 1], first.col_offset)),
+                          (first.end_lineno, _characters(lines[first.end_lineno - 1], first.end_col_offset))))
+    for (first_line, start), (last_line, end) in sorted(spans, reverse=True):  # the last first: positions hold
+        lines[first_line - 1:last_line] = [lines[first_line - 1][:start] + lines[last_line - 1][end:]]
+    return "\n".join(line.rstrip() for line in lines if line.strip())
+
+
+def _characters(line: str, utf8_offset: int) -> int:
+    """The character column of ``ast``'s UTF-8 byte column ``utf8_offset`` in ``line``."""
+    return len(line.encode()[:utf8_offset].decode())
+
+
+def code_hash(name: str, root: Path | None = None, scheme: str = CODE_HASH_SCHEME) -> tuple[str, str | None]:
     """The hash of the code that produces the results ``name``, and the notebook it covers (relative to ``root``).
 
-    SHA-256 (hex) over, in this order: the scheme name (``CODE_HASH_SCHEME``); the chapter notebook's path relative
-    to the checkout and its :func:`notebook_code` (nothing when :func:`chapter_notebook` finds none); then every
-    ``.py`` file of the imported ``rbmlib`` package that computes (all but ``rbmlib.grid.NOT_COMPUTING``: editing
-    how results are shown, decided or stored leaves them current), sorted by its path inside the package, each as
-    its path and its bytes. A results file records it (``provenance.code_hash``); :func:`code_status` compares it with the code of now.
+    SHA-256 (hex) over, in this order: the scheme name; the chapter notebook's path relative to the checkout and its
+    :func:`notebook_code` (nothing when :func:`chapter_notebook` finds none); then every ``.py`` file of the imported
+    ``rbmlib`` package that computes (all but ``rbmlib.grid.NOT_COMPUTING``: editing how results are shown, decided
+    or stored leaves them current), sorted by its path inside the package, each as its path and its
+    :func:`module_code` (``scheme=BYTES_SCHEME``, that of older results files: its bytes). A results file records
+    it and its scheme (``provenance.code_hash``, ``code_hash_scheme``); :func:`code_status` compares it with the
+    code of now.
     """
+    if scheme not in (CODE_HASH_SCHEME, BYTES_SCHEME):
+        raise ValueError(f"unknown code hash scheme {scheme!r}: this rbmlib knows {CODE_HASH_SCHEME!r} and "
+                         f"{BYTES_SCHEME!r}")
     root = root if root is not None else book_root()
-    digest = hashlib.sha256(CODE_HASH_SCHEME.encode() + b"\0")
+    digest = hashlib.sha256(scheme.encode() + b"\0")
     notebook = chapter_notebook(name, root)
     relative = None
     if notebook is not None:
@@ -237,21 +270,28 @@ def code_hash(name: str, root: Path | None = None) -> tuple[str, str | None]:
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix()):
         if path.relative_to(package).as_posix() not in NOT_COMPUTING:
-            digest.update(f"rbmlib/{path.relative_to(package).as_posix()}\0".encode() + path.read_bytes() + b"\0")
+            code = path.read_bytes() if scheme == BYTES_SCHEME else module_code(path.read_text("utf-8")).encode()
+            digest.update(f"rbmlib/{path.relative_to(package).as_posix()}\0".encode() + code + b"\0")
     return digest.hexdigest(), relative
 
 
 CURRENT, STALE, NO_CODE_HASH = "current", "stale", "no code hash"
 
 
+def recorded_scheme(payload: dict) -> str:
+    """The :func:`code_hash` scheme a results file recorded its hash under (``BYTES_SCHEME`` when it names none)."""
+    return (payload.get("provenance") or {}).get("code_hash_scheme", BYTES_SCHEME)
+
+
 def code_status(payload: dict, root: Path | None = None, *, current_hash: str | None = None) -> str:
-    """``"current"`` when a results file's recorded code hash equals :func:`code_hash` of its name now
-    (``current_hash`` when given), ``"stale"`` when it differs (the notebook's code or rbmlib changed since the run),
-    ``"no code hash"`` when none is recorded (a file written before hashes were recorded)."""
+    """``"current"`` when a results file's recorded code hash equals :func:`code_hash` of its name now, under the
+    scheme it recorded (:func:`recorded_scheme`; ``current_hash`` when given), ``"stale"`` when it differs (the
+    notebook's code or rbmlib changed since the run), ``"no code hash"`` when none is recorded (a file written
+    before hashes were recorded)."""
     recorded = (payload.get("provenance") or {}).get("code_hash")
     if not recorded:
         return NO_CODE_HASH
-    now = current_hash if current_hash is not None else code_hash(payload["name"], root)[0]
+    now = current_hash if current_hash is not None else code_hash(payload["name"], root, recorded_scheme(payload))[0]
     return CURRENT if recorded == now else STALE
 
 
@@ -346,7 +386,8 @@ def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[V
     provenance. ``directory`` defaults to ``results_dir()``.
 
     The provenance records ``code_hash`` (:func:`code_hash`: the chapter notebook found from ``name`` in the checkout
-    holding the working directory, ``code_hash_notebook``, and rbmlib's sources, hashed when the file is written)
+    holding the working directory, ``code_hash_notebook``, and rbmlib's code, hashed when the file is written, under
+    ``code_hash_scheme``)
     and ``smoke`` (``RBMBOOK_SMOKE=1``: a smoke run, which is refused when ``directory`` is the book's
     ``book/results``)."""
     from .profiles import smoke_active
@@ -361,7 +402,7 @@ def save_results(name: str, profile: str, results: dict, *, verdicts: Sequence[V
     payload = {"name": name, "title": title or name, "profile": profile, "results": results,
                "verdicts": [v.to_json() for v in verdicts],
                "provenance": {**provenance(seeds, wall_time_s), "code_hash": digest, "code_hash_notebook": notebook,
-                              "smoke": smoke}}
+                              "code_hash_scheme": CODE_HASH_SCHEME, "smoke": smoke}}
     _write_results(path, payload)
     return path
 
@@ -487,8 +528,10 @@ def _root_of(directory: Path) -> Path | None:
 def _code_statuses(payloads: Iterable[dict | None], directory: Path) -> list[str | None]:
     """:func:`code_status` of each payload (None for a run not made), each chapter's current hash computed once."""
     payloads, root = list(payloads), _root_of(directory)
-    current = {name: code_hash(name, root)[0] for name in {p["name"] for p in payloads if p is not None}}
-    return [None if p is None else code_status(p, current_hash=current[p["name"]]) for p in payloads]
+    keys = {(p["name"], recorded_scheme(p)) for p in payloads if p is not None}
+    current = {(name, scheme): code_hash(name, root, scheme)[0] for name, scheme in keys}
+    return [None if p is None else code_status(p, current_hash=current[p["name"], recorded_scheme(p)])
+            for p in payloads]
 
 
 def tally(directory: Path | str | None = None) -> Table:

@@ -1,4 +1,5 @@
 """rbmlib.report: number formatting, Markdown tables, verdicts, results files and the status table built from them."""
+import copy
 import json
 
 import pytest
@@ -200,6 +201,36 @@ def test_the_code_hash_covers_the_chapters_code_cells_and_rbmlib(tmp_path):
     (tmp_path / "two" / "notebooks" / "demo_other.ipynb").write_text(path.read_text())
     assert report.chapter_notebook("demo", tmp_path / "two") is None  # ambiguous: no notebook is guessed
     assert report.chapter_notebook("demo", tmp_path / "nowhere") is None
+
+
+def test_module_code_leaves_out_documentation_and_keeps_every_statement():
+    source = ('"""Module docstring."""\nimport math  # a comment\n\n\nclass A:\n    """Class · docstring."""\n'
+              '    x = "not a docstring"\n\n    def f(self):  # why\n        """β·x: the maths."""; return 1\n\n'
+              'async def g():\n    """Only a docstring."""\n    \n    s = "# not a comment"   \n')
+    assert report.module_code(source) == ('import math\nclass A:\n    x = "not a docstring"\n    def f(self):\n'
+                                          '        ; return 1\nasync def g():\n    s = "# not a comment"')
+    reworded = (source.replace("Module docstring.", "Reworded,\nover two lines.").replace("# why", "# because")
+                .replace("β·x: the maths.", "other maths").replace("\n\n\n", "\n"))
+    assert report.module_code(reworded) == report.module_code(source)
+    for edit in [("return 1", "return 2"), ("not a docstring", "changed"), ("import math", "import cmath"),
+                 ("# not a comment", "# changed")]:
+        assert report.module_code(source.replace(*edit)) != report.module_code(source), edit
+
+
+def test_a_results_file_is_compared_under_the_scheme_it_recorded(tmp_path, monkeypatch):
+    _book(tmp_path)
+    monkeypatch.chdir(tmp_path / "notebooks")
+    saved = json.loads(report.save_results("demo", "ci", {}, directory=tmp_path / "r").read_text())
+    assert saved["provenance"]["code_hash_scheme"] == report.CODE_HASH_SCHEME != report.BYTES_SCHEME
+    assert report.code_status(saved, tmp_path) == "current"
+    older = copy.deepcopy(saved)  # written before schemes were recorded: its hash covers rbmlib's bytes
+    del older["provenance"]["code_hash_scheme"]
+    assert report.code_status(older, tmp_path) == "stale"
+    older["provenance"]["code_hash"] = report.code_hash("demo", tmp_path, report.BYTES_SCHEME)[0]
+    assert report.code_status(older, tmp_path) == "current"
+    assert report.code_hash("demo", tmp_path, report.BYTES_SCHEME)[0] != saved["provenance"]["code_hash"]
+    with pytest.raises(ValueError, match="unknown code hash scheme"):
+        report.code_hash("demo", tmp_path, "rbmbook-code-hash-0")
 
 
 def test_a_result_whose_code_changed_is_shown_stale_never_current(tmp_path, monkeypatch):
