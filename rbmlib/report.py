@@ -184,7 +184,9 @@ def _git(*args: str, cwd: Path) -> str | None:
         return None
 
 
-CODE_HASH_SCHEME = "rbmbook-code-hash-3"  # what save_results records; bump when what code_hash covers changes
+# What save_results records. Bump it when what code_hash covers changes, and keep the scheme it replaces computable
+# (code_hash's ``scheme``) for as long as a results file records that one.
+CODE_HASH_SCHEME = "rbmbook-code-hash-3"
 # rbmlib's sources hashed as bytes: the scheme of every results file that records no ``code_hash_scheme``
 BYTES_SCHEME = "rbmbook-code-hash-2"
 
@@ -222,21 +224,34 @@ def notebook_code(path: Path | str) -> str:
 
 
 def module_code(source: str) -> str:
-    """A module's code, normalised for :func:`code_hash`: its source without docstrings (a string first in a
-    module's, class's or function's body), comments, trailing spaces and blank lines, so that rewording its
-    documentation leaves the hash, and so the results it computed, current."""
+    """A module's code, normalised for :func:`code_hash`: its source (with ``\\n`` line ends, as ``read_text``
+    gives) without docstrings (a string first in a module's, class's or function's body), comments, trailing spaces
+    and blank lines, so that rewording its documentation leaves the hash, and so the results it computed, current.
+    The lines of any other string that spans lines are kept exactly, blank or not."""
     lines = source.split("\n")
     spans = [(token.start, token.end) for token in tokenize.generate_tokens(io.StringIO(source).readline)
              if token.type == tokenize.COMMENT]
-    for node in ast.walk(ast.parse(source)):
+    tree, docstrings, verbatim = ast.parse(source), set(), set()
+    for node in ast.walk(tree):
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body
                 and isinstance(first := node.body[0], ast.Expr) and isinstance(first.value, ast.Constant)
                 and isinstance(first.value.value, str)):
+            docstrings.add(first.value)
             spans.append(((first.lineno, _characters(lines[first.lineno - 1], first.col_offset)),
                           (first.end_lineno, _characters(lines[first.end_lineno - 1], first.end_col_offset))))
-    for (first_line, start), (last_line, end) in sorted(spans, reverse=True):  # the last first: positions hold
-        lines[first_line - 1:last_line] = [lines[first_line - 1][:start] + lines[last_line - 1][end:]]
-    return "\n".join(line.rstrip() for line in lines if line.strip())
+    for node in ast.walk(tree):
+        string = isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant)
+                                                      and isinstance(node.value, (str, bytes)))
+        if string and node.end_lineno > node.lineno and node not in docstrings:
+            verbatim.update(range(node.lineno - 1, node.end_lineno - 1))  # its lines but the last, where it ends
+    for (first_line, start), (last_line, end) in sorted(spans, reverse=True):  # the last first: columns hold
+        if first_line == last_line:
+            lines[first_line - 1] = lines[first_line - 1][:start] + lines[first_line - 1][end:]
+        else:
+            lines[first_line - 1:last_line] = ([lines[first_line - 1][:start]] + [""] * (last_line - first_line - 1)
+                                               + [lines[last_line - 1][end:]])
+    return "\n".join(line if i in verbatim else line.rstrip()
+                     for i, line in enumerate(lines) if i in verbatim or line.strip())
 
 
 def _characters(line: str, utf8_offset: int) -> int:
@@ -286,11 +301,13 @@ def recorded_scheme(payload: dict) -> str:
 def code_status(payload: dict, root: Path | None = None, *, current_hash: str | None = None) -> str:
     """``"current"`` when a results file's recorded code hash equals :func:`code_hash` of its name now, under the
     scheme it recorded (:func:`recorded_scheme`; ``current_hash`` when given), ``"stale"`` when it differs (the
-    notebook's code or rbmlib changed since the run), ``"no code hash"`` when none is recorded (a file written
+    notebook's code or rbmlib changed since the run) or the scheme is unknown here, ``"no code hash"`` when none is recorded (a file written
     before hashes were recorded)."""
     recorded = (payload.get("provenance") or {}).get("code_hash")
     if not recorded:
         return NO_CODE_HASH
+    if recorded_scheme(payload) not in (CODE_HASH_SCHEME, BYTES_SCHEME):
+        return STALE  # a scheme this rbmlib cannot compute (a newer one's file): never shown as current
     now = current_hash if current_hash is not None else code_hash(payload["name"], root, recorded_scheme(payload))[0]
     return CURRENT if recorded == now else STALE
 
@@ -528,9 +545,10 @@ def _root_of(directory: Path) -> Path | None:
 def _code_statuses(payloads: Iterable[dict | None], directory: Path) -> list[str | None]:
     """:func:`code_status` of each payload (None for a run not made), each chapter's current hash computed once."""
     payloads, root = list(payloads), _root_of(directory)
-    keys = {(p["name"], recorded_scheme(p)) for p in payloads if p is not None}
+    keys = {(p["name"], recorded_scheme(p)) for p in payloads
+            if p is not None and recorded_scheme(p) in (CODE_HASH_SCHEME, BYTES_SCHEME)}
     current = {(name, scheme): code_hash(name, root, scheme)[0] for name, scheme in keys}
-    return [None if p is None else code_status(p, current_hash=current[p["name"], recorded_scheme(p)])
+    return [None if p is None else code_status(p, current_hash=current.get((p["name"], recorded_scheme(p))))
             for p in payloads]
 
 

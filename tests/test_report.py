@@ -217,6 +217,25 @@ def test_module_code_leaves_out_documentation_and_keeps_every_statement():
         assert report.module_code(source.replace(*edit)) != report.module_code(source), edit
 
 
+@pytest.mark.parametrize("source", [
+    'if True:\n    "kept: not a body of a module, class or function"\n',
+    'def f():\n    f"{1} kept: an f-string is no docstring"\n',
+    'def f():\n    b"kept: bytes are no docstring"\n',
+    'def f():\n    1\n    "kept: not the first statement"\n',
+    'é = 1; """kept: not first"""\n',
+])
+def test_module_code_keeps_strings_that_are_not_docstrings(source):
+    assert report.module_code(source) == source.rstrip("\n")
+
+
+def test_module_code_keeps_the_lines_of_other_strings_exactly():
+    """Inside a string that spans lines, blank lines and trailing spaces are data, not layout."""
+    for a, b in [('x = """a\n\nb"""', 'x = """a\nb"""'), ('x = """a   \nb"""', 'x = """a\nb"""'),
+                 ('x = f"""{y}\n\n"""', 'x = f"""{y}\n"""'), ('x = b"""a\t\nb"""', 'x = b"""a\nb"""')]:
+        assert report.module_code(a) == a and report.module_code(a) != report.module_code(b)
+    assert report.module_code('s = "é"; """x"""\ndef f(): """β"""; return 1') == 's = "é"; """x"""\ndef f(): ; return 1'
+
+
 def test_a_results_file_is_compared_under_the_scheme_it_recorded(tmp_path, monkeypatch):
     _book(tmp_path)
     monkeypatch.chdir(tmp_path / "notebooks")
@@ -231,6 +250,27 @@ def test_a_results_file_is_compared_under_the_scheme_it_recorded(tmp_path, monke
     assert report.code_hash("demo", tmp_path, report.BYTES_SCHEME)[0] != saved["provenance"]["code_hash"]
     with pytest.raises(ValueError, match="unknown code hash scheme"):
         report.code_hash("demo", tmp_path, "rbmbook-code-hash-0")
+    newer = copy.deepcopy(saved)  # a file written by an rbmlib with a scheme this one cannot compute
+    newer["provenance"]["code_hash_scheme"] = "rbmbook-code-hash-99"
+    assert report.code_status(newer, tmp_path) == "stale"
+
+
+def test_the_tables_compare_each_file_under_its_own_scheme(tmp_path, monkeypatch):
+    """A chapter's `ci` file recorded under scheme 3 and its `long` file under the bytes scheme are both current."""
+    _book(tmp_path)
+    results = tmp_path / "book" / "results"
+    monkeypatch.chdir(tmp_path / "notebooks")
+    report.save_results("demo", "ci", {}, verdicts=_verdicts()[:1], title="Demo", directory=results)
+    report.save_results("demo", "long", {}, verdicts=_verdicts()[:1], directory=results)
+    older = report.load_results("demo", "long", results)
+    del older["provenance"]["code_hash_scheme"]
+    older["provenance"]["code_hash"] = report.code_hash("demo", tmp_path, report.BYTES_SCHEME)[0]
+    (results / "demo.long.json").write_text(json.dumps(older))
+    monkeypatch.chdir(tmp_path.parent)
+    row = report.status_tables(results)[0].rows[0]
+    assert row[4].startswith("✅ reproduced") and row[5].startswith("✅ reproduced"), row
+    assert not any(cell.startswith("⌛") for cell in report.profile_table("demo", results).rows[0])
+    assert [row[-1] for row in report.tally(results).rows] == ["1 current", "1 current"]
 
 
 def test_a_result_whose_code_changed_is_shown_stale_never_current(tmp_path, monkeypatch):
