@@ -15,6 +15,7 @@ import math
 import os
 import platform
 import subprocess
+import threading
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -223,6 +224,9 @@ def notebook_code(path: Path | str) -> str:
     return "\n\0\n".join(cells)
 
 
+_PARSE = threading.Lock()  # CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch")
+
+
 def module_code(source: str) -> str:
     """A module's code, normalised for :func:`code_hash`: its source (with ``\\n`` line ends, as ``read_text``
     gives) without docstrings (a string first in a module's, class's or function's body), comments, trailing spaces
@@ -231,7 +235,9 @@ def module_code(source: str) -> str:
     lines = source.split("\n")
     spans = [(token.start, token.end) for token in tokenize.generate_tokens(io.StringIO(source).readline)
              if token.type == tokenize.COMMENT]
-    tree, docstrings, verbatim = ast.parse(source), set(), set()
+    with _PARSE:
+        tree = ast.parse(source)
+    docstrings, verbatim = set(), set()
     for node in ast.walk(tree):
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body
                 and isinstance(first := node.body[0], ast.Expr) and isinstance(first.value, ast.Constant)
