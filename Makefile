@@ -46,11 +46,14 @@ record: $(STAMP)
 	done
 
 # A long (or paper) run: the notebook executed at that profile, unpinned, two threads, into _build/long/ (the stored
-# ci outputs stay as they are); its results file goes to book/results. Grid cells are cached: a killed run resumes.
+# ci outputs stay as they are); its results file goes to book/results. Grid cells are cached in the checkout
+# (GRID_CACHE): a killed run resumes, and so does an unfinished run whose cells were committed, on another machine.
 PROFILE ?= long
+GRID_CACHE ?= $(CURDIR)/book/results/cells
 long: $(STAMP)
 	for nb in $(NB); do \
-		RBMBOOK_PROFILE=$(PROFILE) RBMBOOK_PIN_CPU=0 RBMBOOK_RESULTS=$(CURDIR)/book/results OMP_NUM_THREADS=2 \
+		RBMBOOK_PROFILE=$(PROFILE) RBMBOOK_PIN_CPU=0 RBMBOOK_RESULTS=$(CURDIR)/book/results \
+		RBMBOOK_GRID_CACHE=$(GRID_CACHE) OMP_NUM_THREADS=2 \
 		MKL_NUM_THREADS=2 $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=-1 \
 		--output-dir $(CURDIR)/_build/long $$nb || exit 1; \
 	done

@@ -20,8 +20,11 @@ _LAZY = {
     "DivergenceError": "train", "preset": "train", "seed_everything": "reproducibility",
     "active_profile": "profiles",
 }
-# submodules reachable as attributes (rbmlib.data.load_mnist(), rbmlib.sklearn.RBMTransformer: needs scikit-learn)
-_SUBMODULES = ("data", "estimators", "portable", "rbm", "samplers", "sklearn", "stack", "train", "units")
+# every public submodule, reachable as an attribute (rbmlib.data.load_mnist(), rbmlib.grid.run(...);
+# rbmlib.sklearn.RBMTransformer needs scikit-learn), loaded on first use
+_SUBMODULES = ("activity", "blas", "checkpoint", "data", "estimators", "grid", "initialisation", "portable",
+               "profiles", "rbm", "report", "reproducibility", "samplers", "sklearn", "stack", "stats", "supervised",
+               "train", "units", "verification")
 __all__ = [*_LAZY, "pin_cpu_arithmetic", "__version__"]
 
 

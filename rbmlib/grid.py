@@ -2,7 +2,9 @@
 (the default), in parallel processes (joblib), or on a Dask cluster (joblib's Dask backend), and cached on disk so
 that an interrupted run resumes from the last finished cell.
 
-The cache is ``joblib.Memory`` under ``<RBMBOOK_CACHE>/grid/<name>``: a cell is recomputed when its arguments, the
+The cache is ``joblib.Memory`` under ``<RBMBOOK_GRID_CACHE>/<name>`` (default ``<RBMBOOK_CACHE>/grid/<name>``;
+``make long`` keeps it in the checkout, ``book/results/cells``, so that a run committed unfinished resumes on another
+machine): a cell is recomputed when its arguments, the
 source of ``fn`` or ``version`` change (pass ``code_version(...)`` of what ``fn`` calls, e.g. rbmlib and the
 notebook's protocol cells). Each cell must seed itself (``seed_everything``) so that its result does not depend on
 where or in which order it runs.
@@ -27,6 +29,7 @@ from .reproducibility import cpu_arithmetic_pinned, pin_cpu_arithmetic
 
 SCHEDULER_ENV = "RBMBOOK_DASK_SCHEDULER"  # e.g. tcp://host:8786: run the cells on that Dask cluster
 JOBS_ENV = "RBMBOOK_JOBS"  # worker processes on this machine (default 1: serial, in-process)
+GRID_CACHE_ENV = "RBMBOOK_GRID_CACHE"  # the folder of the grids' caches (default: <RBMBOOK_CACHE>/grid)
 
 
 # rbmlib's modules that only present, decide, schedule or store results: a grid cell's numbers do not depend on
@@ -35,13 +38,16 @@ NOT_COMPUTING = ("_grid_cell.py", "checkpoint.py", "grid.py", "profiles.py", "re
 
 
 def code_version(*texts: str) -> str:
-    """A short hash of the source of rbmlib's computing modules (all but ``NOT_COMPUTING``) and ``texts`` (e.g. the
-    notebook cells that define a cell's protocol): a change to either recomputes the cells cached under it."""
+    """A short hash of the code of rbmlib's computing modules (all but ``NOT_COMPUTING``; each without docstrings and
+    comments: ``rbmlib.report.module_code``) and ``texts`` (e.g. the notebook cells that define a cell's protocol): a
+    change to either recomputes the cells cached under it; rewording documentation does not."""
+    from .report import module_code
+
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):
         if path.relative_to(package).as_posix() not in NOT_COMPUTING:
-            digest.update(path.read_bytes())
+            digest.update(module_code(path.read_text("utf-8")).encode())
     for text in texts:
         digest.update(text.encode())
     return digest.hexdigest()[:16]
@@ -89,21 +95,28 @@ def default_jobs() -> int:
     return int(os.environ.get(JOBS_ENV) or 1)
 
 
+def cache_folder(name: str) -> Path:
+    """Where the grid ``name`` caches its cells: ``$RBMBOOK_GRID_CACHE/<name>`` if set, else
+    ``<RBMBOOK_CACHE>/grid/<name>``."""
+    from .data.files import cache_dir, writable_dir
+
+    root = os.environ.get(GRID_CACHE_ENV)
+    return writable_dir(Path(root).expanduser() / name) if root else cache_dir("grid", name)
+
+
 def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, version: str = "",
         n_jobs: int | None = None, scheduler: str | None = None, progress: bool = True,
         desc: str = "grid") -> list:
     """``[fn(**cell) for cell in cells]``, in order, with an ETA (with ``progress``: a bar on stdout, and one line per
     finished cell on the process's own stderr, the terminal of ``make long``). ``cache`` names an on-disk cache
-    (None: no cache); ``n_jobs`` worker processes (default ``$RBMBOOK_JOBS`` or 1); ``scheduler`` a Dask scheduler address (default
+    (:func:`cache_folder`; None: no cache); ``n_jobs`` worker processes (default ``$RBMBOOK_JOBS`` or 1); ``scheduler`` a Dask scheduler address (default
     ``$RBMBOOK_DASK_SCHEDULER``), which needs ``dask.distributed`` and a cache folder the workers can reach."""
     cells = [dict(c) for c in cells]
     n_jobs = n_jobs or default_jobs()
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
     call = call_cell
     if cache is not None:
-        from .data.files import cache_dir
-
-        memory = joblib.Memory(cache_dir("grid", cache), verbose=0)
+        memory = joblib.Memory(cache_folder(cache), verbose=0)
         call = memory.cache(call_cell, ignore=["fn"])  # see _grid_cell: never edited, so never cleared
         version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]
     cached = [cache is not None and call.check_call_in_cache(fn, cell, version) for cell in cells]

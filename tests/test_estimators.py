@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from oracles import all_binary_states, joint_log_probabilities, random_rbm
+from rbmlib import estimators
 from rbmlib.estimators import (AISResult, ais, average_log_probability, base_rate_biases, default_betas,
                                exact_log_likelihood, exact_log_partition, pseudo_log_likelihood,
                                reconstruction_error, reverse_ais)
@@ -146,6 +147,37 @@ def test_ais_from_the_target_itself_is_exact_with_zero_variance():
         assert result.log_weights.std().item() < 1e-8  # float32 rounding of the hidden inputs, nothing more
         assert result.log_z == pytest.approx(exact, abs=1e-5)
         assert result.log_z_high - result.log_z_low < 1e-7
+
+
+@pytest.mark.parametrize("capability, dtype", [("AVX512", torch.float64), ("AVX2", torch.float32),
+                                               ("DEFAULT", torch.float32)])
+def test_the_binary_ais_update_runs_in_float64_only_where_aten_runs_at_avx512(monkeypatch, capability, dtype):
+    """float64 log1p and expm1 are 7-8x faster than float32 at AVX-512; elsewhere, the pinned (AVX2) path included,
+    the update keeps its input's dtype, so that the pinned arithmetic does not change."""
+    monkeypatch.setattr(estimators, "_aten_capability", lambda: capability)
+    seen, log1p = [], torch.log1p
+    monkeypatch.setattr(torch, "log1p", lambda t: seen.append(t.dtype) or log1p(t))
+    rbm = random_rbm(12, 8, dtype=torch.float32)
+    change = estimators._log_partition_change(rbm.hidden, rbm.hidden_input(torch.ones(3, 12)), 0.2, 0.3)
+    assert seen == [dtype] and change.dtype == torch.float64 and change.shape == (3,)
+
+
+def test_both_precisions_of_the_update_give_the_same_log_weights_on_the_same_chains(monkeypatch):
+    rbm = random_rbm(20, 10, seed=0, scale=0.5, dtype=torch.float32)
+    log_weights = {}
+    for capability in ("AVX512", "AVX2"):
+        monkeypatch.setattr(estimators, "_aten_capability", lambda: capability)
+        log_weights[capability] = ais(rbm, n_runs=50, betas=default_betas(500),
+                                      generator=torch.Generator().manual_seed(0)).log_weights
+    assert not torch.equal(log_weights["AVX512"], log_weights["AVX2"])  # two precisions really ran
+    assert torch.allclose(log_weights["AVX512"], log_weights["AVX2"], atol=1e-5, rtol=0)
+
+
+def test_the_update_precision_follows_the_process_and_the_device(monkeypatch):
+    assert estimators._aten_capability() == torch.backends.cpu.get_cpu_capability()
+    monkeypatch.setattr(estimators, "_aten_capability", lambda: "AVX512")
+    assert estimators._update_dtype(torch.zeros(2, 3)) == torch.float64
+    assert estimators._update_dtype(torch.zeros(2, 3, device="meta")) == torch.float32  # not a CPU tensor
 
 
 def test_ais_integrates_gaussian_visibles():

@@ -222,8 +222,24 @@ def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path, 
     assert version() == before and version("other protocol") != before
     (package / "report.py").write_text((package / "report.py").read_text() + "\n# a presentation edit\n")
     assert version() == before
-    (package / "train.py").write_text((package / "train.py").read_text() + "\n# a computing edit\n")
+    train = (package / "train.py").read_text()
+    (package / "train.py").write_text(train.replace('"""', '"""Reworded documentation. ', 1) + "\n# a comment\n")
+    assert version() == before  # documentation and comments are not code (report.module_code)
+    (package / "train.py").write_text(train + "\nCOMPUTING_EDIT = 1\n")
     assert version() != before
+
+
+def test_the_cache_folder_is_the_grid_cache_setting_else_under_the_decoded_cache(tmp_path, monkeypatch):
+    """``make long`` keeps its cells in the checkout (RBMBOOK_GRID_CACHE), where a committed unfinished run resumes
+    on another machine; without the setting they go under RBMBOOK_CACHE."""
+    monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "decoded"))
+    monkeypatch.setenv(grid.GRID_CACHE_ENV, str(tmp_path / "checkout" / "cells"))
+    assert grid.cache_folder("chapter") == tmp_path / "checkout" / "cells" / "chapter"
+    assert grid.run(train_cell, CELLS[:2], cache="chapter", progress=False) == [train_cell(**c) for c in CELLS[:2]]
+    assert any((tmp_path / "checkout" / "cells" / "chapter").rglob("output.pkl"))
+    assert not (tmp_path / "decoded" / "grid").exists()
+    monkeypatch.delenv(grid.GRID_CACHE_ENV)
+    assert grid.cache_folder("chapter") == tmp_path / "decoded" / "grid" / "chapter"
 
 
 EDIT_DURING_RUN_SCRIPT = r'''
