@@ -14,7 +14,10 @@ one whose torch products go to numpy's OpenBLAS as under the pin (``rbmlib.blas.
 ``OMP_WAIT_POLICY=PASSIVE``: without it the two thread pools spin against each other: two two-thread AIS runs had not finished
 after 3.5 minutes, against 38 and 44 s with it), with ATen's other kernels left at the CPU's widest vector extension: a candidate for the
 library's default path. ``--experiment aten-avx2`` adds instead an unpinned setting with ATen's kernels capped at
-AVX2 (``ATEN_CPU_CAPABILITY=avx2``, the pin's cap) and nothing else changed.
+AVX2 (``ATEN_CPU_CAPABILITY=avx2``, the pin's cap) and nothing else changed. ``--experiment update-float32`` (or
+``update-float64``) adds an unpinned setting whose log-weight update runs in that precision, whatever rbmlib would
+choose (``rbmlib.estimators._update_dtype``: float64 at AVX-512 on AMD), to measure what the choice buys or costs on
+the CPU at hand.
 
     RBMBOOK_DATA=/work/shared/data .venv/bin/python benchmarks/ais_mnist.py --threads 1 2
 """
@@ -53,10 +56,11 @@ def train_model(path: Path) -> None:
     torch.save({"state": rbm.state_dict(), "base": base_rate_biases(x_train)}, path)
 
 
-def worker(threads: int, repeats: int, model: Path, openblas: bool = False, aten_avx2: bool = False) -> dict:
+def worker(threads: int, repeats: int, model: Path, openblas: bool = False, aten_avx2: bool = False,
+           update: str | None = None) -> dict:
     """Time ``repeats`` AIS estimates at ``threads`` threads in this process (``openblas``: an unpinned process's
-    products routed to OpenBLAS; ``aten_avx2``: its ATen kernels capped at AVX2: the experiments of
-    ``--experiment``)."""
+    products routed to OpenBLAS; ``aten_avx2``: its ATen kernels capped at AVX2; ``update``: its log-weight
+    update in that dtype, "float32" or "float64": the experiments of ``--experiment``)."""
     import rbmlib
 
     if aten_avx2:
@@ -72,8 +76,12 @@ def worker(threads: int, repeats: int, model: Path, openblas: bool = False, aten
         route_cpu_gemms()
     import torch
 
+    from rbmlib import estimators
     from rbmlib.estimators import ais, default_betas
     from rbmlib.rbm import RBM
+
+    if update is not None:
+        estimators._update_dtype = lambda x: getattr(torch, update)
 
     torch.set_num_threads(threads)
     saved = torch.load(model)
@@ -87,7 +95,7 @@ def worker(threads: int, repeats: int, model: Path, openblas: bool = False, aten
         seconds.append(time.perf_counter() - start)
         estimates.append({"log_z": result.log_z, "log_z_low": result.log_z_low, "log_z_high": result.log_z_high})
     return {"threads": threads, "pinned": pinned, "products": "OpenBLAS" if pinned or openblas else "torch's (MKL)",
-            "aten_capped_at_avx2": aten_avx2,
+            "aten_capped_at_avx2": aten_avx2, "update_dtype": str(estimators._update_dtype(torch.zeros(1))),
             "seconds": seconds, "estimates": estimates,
             "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(), "load_average_end": os.getloadavg()}
 
@@ -99,10 +107,10 @@ def table(runs: list[dict]) -> str:
     for run in runs:
         first = run["estimates"][0]
         rows.append([str(run["threads"]), "yes" if run["pinned"] else "no", run.get("products", "—"),
-                     run.get("torch_cpu_capability", "—"),
+                     run.get("torch_cpu_capability", "—"), run.get("update_dtype", "—").replace("torch.", ""),
                      f"{fmt(statistics.median(run['seconds']), 1)} ({len(run['seconds'])} timing(s))",
                      f"{first['log_z']:.3f} [{first['log_z_low']:.3f}, {first['log_z_high']:.3f}]"])
-    return Table(["threads", "pinned (notebook path)", "products", "ATen kernels", f"s per AIS ({N_RUNS} runs × {N_BETAS:,} βs)",
+    return Table(["threads", "pinned (notebook path)", "products", "ATen kernels", "update", f"s per AIS ({N_RUNS} runs × {N_BETAS:,} βs)",
                   "log Ẑ [±3σ band]"], rows).markdown()
 
 
@@ -112,18 +120,22 @@ def main(argv=None) -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--pin", choices=("on", "off", "both"), default="both")
     parser.add_argument("--output", type=Path, help="results JSON (default benchmarks/results/ais_mnist-<cpu>-<isa>.json)")
-    parser.add_argument("--experiment", "--gemm-route", dest="experiment", choices=("none", "openblas", "aten-avx2"),
-                        default="none", help="also time each unpinned setting with its products on OpenBLAS, or with "
-                                             "ATen capped at AVX2 (--gemm-route: the flag's first name)")
+    parser.add_argument("--experiment", "--gemm-route", dest="experiment", choices=("none", "openblas", "aten-avx2",
+                                                                               "update-float32", "update-float64"),
+                        default="none", help="also time each unpinned setting with its products on OpenBLAS, with "
+                                             "ATen capped at AVX2, or with the update in float32 or float64 (--gemm-route: the "
+                                             "flag's first name)")
     parser.add_argument("--aten-avx2", action="store_true", help=argparse.SUPPRESS)  # a worker's experiment
     parser.add_argument("--openblas", action="store_true", help=argparse.SUPPRESS)  # a worker's experimental route
+    parser.add_argument("--update", choices=("float32", "float64"), help=argparse.SUPPRESS)  # a worker's experiment
     parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)  # a worker's model file
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeats < 1 or any(t < 1 for t in args.threads):
         parser.error("--repeats and --threads must be >= 1")
     if args.worker:
-        print(json.dumps(worker(args.threads[0], args.repeats, args.model, args.openblas, args.aten_avx2)))
+        print(json.dumps(worker(args.threads[0], args.repeats, args.model, args.openblas, args.aten_avx2,
+                                args.update)))
         return
 
     from rbmlib.report import cpu_name
@@ -139,8 +151,10 @@ def main(argv=None) -> None:
                                         str(model)))
                 if args.experiment != "none" and not pinned:
                     print(f"running threads={threads} unpinned, {args.experiment} ...", file=sys.stderr, flush=True)
+                    flags = (["--update", args.experiment.split("-")[1]] if args.experiment.startswith("update-")
+                             else ["--" + args.experiment])
                     runs.append(run_setting(__file__, threads, pinned, "--repeats", str(args.repeats), "--model",
-                                            str(model), "--" + args.experiment))
+                                            str(model), *flags))
     log_z = [run["estimates"][0]["log_z"] for run in runs]
     spread = max(log_z) - min(log_z)  # the settings differ only in arithmetic: a spread far inside the band
     band = min(run["estimates"][0]["log_z_high"] - run["estimates"][0]["log_z_low"] for run in runs)

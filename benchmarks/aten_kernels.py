@@ -1,9 +1,10 @@
-"""ATen's element-wise kernels at each vector width (issue 24, target 4): one float32 pass over 100×500 values at one
-thread, in a process with ATen at the CPU's widest vector extension and in one capped at AVX2
+"""ATen's element-wise kernels at each vector width (issue 24, target 4): one pass over 100×500 float32 or float64
+values at one thread, in a process with ATen at the CPU's widest vector extension and in one capped at AVX2
 (``ATEN_CPU_CAPABILITY=avx2``, the notebooks' pin's cap), medians of ``--rounds`` blocks of ``--block`` calls.
 
 It locates what made AIS 1.24–1.5× slower without the cap on an AVX-512 EPYC (book/benchmarks.md): the operations
-AIS and the estimators call (``log1p``, ``expm1``, ``logaddexp``, ``softplus``) beside others for reference.
+AIS and the estimators call (``log1p``, ``expm1``, ``logaddexp``, ``softplus``) beside others for reference, in both
+precisions: the float64 rows are why ``rbmlib.estimators`` runs AIS's binary update in float64 at AVX-512.
 
     .venv/bin/python benchmarks/aten_kernels.py --rounds 5
 """
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import LAUNCH_ENV, REPO, THREAD_ENV, default_output, shown, write_results  # noqa: E402
 
 OPERATIONS = ("exp", "exp2", "log", "log1p", "expm1", "logaddexp", "softplus", "sigmoid", "tanh", "rsqrt")
+DTYPES = ("float32", "float64")
 
 
 def worker(rounds: int, block: int) -> dict:
@@ -29,19 +31,20 @@ def worker(rounds: int, block: int) -> dict:
     import torch.nn.functional as F
 
     torch.set_num_threads(1)
-    x = torch.rand(100, 500, generator=torch.Generator().manual_seed(0)) * 0.1  # in every function's domain
     calls = {"exp": torch.exp, "exp2": torch.exp2, "log": torch.log, "log1p": torch.log1p, "expm1": torch.expm1,
              "logaddexp": lambda t: torch.logaddexp(t, t), "softplus": F.softplus, "sigmoid": torch.sigmoid,
              "tanh": torch.tanh, "rsqrt": torch.rsqrt}
-    times = {name: [] for name in OPERATIONS}
-    for name in OPERATIONS:
-        calls[name](x)  # warm-up
-    for _ in range(rounds):
+    times = {dtype: {name: [] for name in OPERATIONS} for dtype in DTYPES}
+    for dtype in DTYPES:
+        x = torch.rand(100, 500, generator=torch.Generator().manual_seed(0), dtype=getattr(torch, dtype)) * 0.1
         for name in OPERATIONS:
-            start = time.perf_counter()
-            for _ in range(block):
-                calls[name](x)
-            times[name].append(1e6 * (time.perf_counter() - start) / block)
+            calls[name](x)  # warm-up
+        for _ in range(rounds):
+            for name in OPERATIONS:
+                start = time.perf_counter()
+                for _ in range(block):
+                    calls[name](x)
+                times[dtype][name].append(1e6 * (time.perf_counter() - start) / block)
     return {"aten_capability": torch.backends.cpu.get_cpu_capability(), "microseconds_per_call": times}
 
 
@@ -67,10 +70,12 @@ def main(argv=None) -> None:
         done = subprocess.run([sys.executable, __file__, "--worker", "--rounds", str(args.rounds), "--block",
                                str(args.block)], env=env, cwd=REPO, capture_output=True, text=True, check=True)
         runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
-    medians = [{name: statistics.median(t) for name, t in run["microseconds_per_call"].items()} for run in runs]
-    text = Table(["operation", *(f"µs at {run['aten_capability']}" for run in runs), "widest ÷ AVX2"],
-                 [[name, *(f"{m[name]:.1f}" for m in medians), f"{medians[0][name] / medians[1][name]:.2f}"]
-                  for name in OPERATIONS]).markdown()
+    medians = [{dtype: {name: statistics.median(t) for name, t in per_op.items()}
+                for dtype, per_op in run["microseconds_per_call"].items()} for run in runs]
+    text = Table(["operation", "dtype", *(f"µs at {run['aten_capability']}" for run in runs), "widest ÷ AVX2"],
+                 [[name, dtype, *(f"{m[dtype][name]:.1f}" for m in medians),
+                   f"{medians[0][dtype][name] / medians[1][dtype][name]:.2f}"]
+                  for name in OPERATIONS for dtype in DTYPES]).markdown()
     output = write_results("aten_kernels", argv, args.output or default_output("aten_kernels"), start, [0],
                            load_average_before=load_before, load_average_after=os.getloadavg(), runs=runs,
                            table_markdown=text)

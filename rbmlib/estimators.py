@@ -252,16 +252,25 @@ def _log_partition_change(units, x: torch.Tensor, before: float, after: float) -
 
 
 def _update_dtype(x: torch.Tensor) -> torch.dtype:
-    """The precision of the binary update: float64 for CPU tensors where ATen's kernels run at AVX-512, whose float64
-    ``log1p`` and ``expm1`` are 7-8x faster than its float32 ones (``benchmarks/aten_kernels.py``); ``x``'s own dtype
-    elsewhere, the pinned (AVX2) path included, so that its arithmetic does not change."""
-    return torch.float64 if x.device.type == "cpu" and _aten_capability() == "AVX512" else x.dtype
+    """The precision of the binary update: float64 for CPU tensors where ATen's kernels run at AVX-512 on an AMD CPU,
+    whose float32 ``log1p`` and ``expm1`` there ran 7-8x slower than its float64 ones (AVX-512 EPYC); ``x``'s own
+    dtype elsewhere: on an AVX-512 Intel Xeon float32 is 2.5x the faster (``benchmarks/aten_kernels.py``), and the
+    pinned (AVX2) path keeps its arithmetic."""
+    slow_float32 = x.device.type == "cpu" and _aten_capability() == "AVX512" and _cpu_vendor() == "AuthenticAMD"
+    return torch.float64 if slow_float32 else x.dtype
 
 
 @functools.cache
 def _aten_capability() -> str:
     """ATen's CPU kernel level in this process (fixed once torch has loaded: ``ATEN_CPU_CAPABILITY`` caps it)."""
     return torch.backends.cpu.get_cpu_capability()
+
+
+@functools.cache
+def _cpu_vendor() -> str | None:
+    from .report import cpu_vendor
+
+    return cpu_vendor()
 
 
 def _base_log_partition(rbm: RBM, base: torch.Tensor) -> float:

@@ -159,6 +159,11 @@ def cpu_name() -> str:
     return _cpuinfo("model name") or platform.processor() or platform.machine() or "cpu"
 
 
+def cpu_vendor() -> str | None:
+    """The CPU's vendor ("GenuineIntel", "AuthenticAMD"): ``vendor_id`` of ``/proc/cpuinfo``, None where absent."""
+    return _cpuinfo("vendor_id")
+
+
 def cpu_vector_isa() -> str | None:
     """The widest x86 vector extension the CPU offers ("AVX-512", "AVX2", "AVX", "SSE4.2"), from the ``flags`` of
     ``/proc/cpuinfo``; None where that file or those flags are absent. Two machines of one model name (a VM's

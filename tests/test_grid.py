@@ -233,12 +233,12 @@ def test_the_cache_folder_is_the_grid_cache_setting_else_under_the_decoded_cache
     """``make long`` keeps its cells in the checkout (RBMBOOK_GRID_CACHE), where a committed unfinished run resumes
     on another machine; without the setting they go under RBMBOOK_CACHE."""
     monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path / "decoded"))
-    monkeypatch.setenv(grid.GRID_CACHE_ENV, str(tmp_path / "checkout" / "cells"))
+    monkeypatch.setenv("RBMBOOK_GRID_CACHE", str(tmp_path / "checkout" / "cells"))  # the name make long sets
     assert grid.cache_folder("chapter") == tmp_path / "checkout" / "cells" / "chapter"
     assert grid.run(train_cell, CELLS[:2], cache="chapter", progress=False) == [train_cell(**c) for c in CELLS[:2]]
     assert any((tmp_path / "checkout" / "cells" / "chapter").rglob("output.pkl"))
     assert not (tmp_path / "decoded" / "grid").exists()
-    monkeypatch.delenv(grid.GRID_CACHE_ENV)
+    monkeypatch.delenv("RBMBOOK_GRID_CACHE")
     assert grid.cache_folder("chapter") == tmp_path / "decoded" / "grid" / "chapter"
 
 

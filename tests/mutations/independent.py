@@ -651,4 +651,71 @@ MUTATIONS = [
              "\"roofline_own_paired\": paired_ratio(times[\"roofline\"], seconds),",
              "\"roofline_own_paired\": (paired_ratio(times[\"roofline\"], seconds) if faster is None\n"
              "                                    else faster / statistics.median(seconds)),"),
+    # ------------------------------------------------------------------------------------------------ independent, for
+    # grid.cache_folder, grid.code_version over module_code, AIS's float64 binary update and rbmlib's submodules (2026-12-03)
+    # the setting's name misspelled: RBMBOOK_GRID_CACHE is never read, make long's cells land in ~/.cache, not the checkout
+    Mutation("grid cache: setting read from RBMBOOK_CACHE_GRID", "rbmlib/grid.py",
+             'GRID_CACHE_ENV = "RBMBOOK_GRID_CACHE"',
+             'GRID_CACHE_ENV = "RBMBOOK_CACHE_GRID"'),
+    # the default folder drops the grid/ level: <RBMBOOK_CACHE>/<name>, mixed with the decoded data sets
+    Mutation("grid cache: default folder without grid/", "rbmlib/grid.py",
+             'cache_dir("grid", name)',
+             'cache_dir(name)'),
+    # run keeps the old cache_dir line: cache_folder exists but the cells ignore RBMBOOK_GRID_CACHE
+    Mutation("grid cache: run ignores cache_folder", "rbmlib/grid.py",
+             'memory = joblib.Memory(cache_folder(cache), verbose=0)',
+             'from .data.files import cache_dir\n'
+             '\n'
+             '        memory = joblib.Memory(cache_dir("grid", cache), verbose=0)'),
+    # code_version back to the raw bytes: rewording a docstring or comment invalidates every cached cell
+    Mutation("code_version: hashes raw module bytes", "rbmlib/grid.py",
+             'digest.update(module_code(path.read_text("utf-8")).encode())',
+             'digest.update(path.read_bytes())'),
+    # code_version ignores its texts: editing the notebook's protocol cells keeps serving stale cells
+    Mutation("code_version: texts not hashed", "rbmlib/grid.py",
+             '    for text in texts:\n'
+             '        digest.update(text.encode())\n',
+             ''),
+    # the precision condition inverted: float64 on the pinned (AVX2) path, whose arithmetic must not change
+    # (the three targets below were reworded on 2026-12-03 when the rule gained the vendor, meanings kept)
+    Mutation("AIS update precision: condition inverted", "rbmlib/estimators.py",
+             '_aten_capability() == "AVX512" and _cpu_vendor()',
+             '_aten_capability() != "AVX512" and _cpu_vendor()'),
+    # compared to the docs' spelling, not torch's "AVX512": the float64 path never runs on AVX-512 machines
+    Mutation("AIS update precision: compares to 'AVX-512'", "rbmlib/estimators.py",
+             '_aten_capability() == "AVX512" and _cpu_vendor()',
+             '_aten_capability() == "AVX-512" and _cpu_vendor()'),
+    # the device check dropped: CUDA tensors are also promoted to float64 on an AVX-512 host
+    Mutation("AIS update precision: device check dropped", "rbmlib/estimators.py",
+             'slow_float32 = x.device.type == "cpu" and _aten_capability()',
+             'slow_float32 = _aten_capability()'),
+    # the float64 cast dropped on the result: the pinned path returns float32 log-weights per row
+    Mutation("AIS update precision: result not cast to float64", "rbmlib/estimators.py",
+             'return change.sum(-1).to(torch.float64)',
+             'return change.sum(-1)'),
+    # sigmoid at the new temperature: log1p(sigmoid(after·x)·expm1(d)) is not softplus(after·x) − softplus(before·x)
+    Mutation("AIS update precision: sigmoid at after instead of before", "rbmlib/estimators.py",
+             'torch.sigmoid(before * xw)',
+             'torch.sigmoid(after * xw)'),
+    # grid left out of the tuple: rbmlib.grid.run(...) after a bare `import rbmlib` raises AttributeError
+    Mutation("rbmlib attributes: grid missing from _SUBMODULES", "rbmlib/__init__.py",
+             '"estimators", "grid", "initialisation"',
+             '"estimators", "initialisation"'),
+    # submodules imported eagerly: `import rbmlib` loads torch before pin_cpu_arithmetic() can run
+    Mutation("rbmlib attributes: eager submodule import loads torch", "rbmlib/__init__.py",
+             'from .reproducibility import pin_cpu_arithmetic\n',
+             'from .reproducibility import pin_cpu_arithmetic\n'
+             'from . import data, estimators, grid  # noqa: F401  (rbmlib.data.load_mnist(), rbmlib.grid.run(...))\n'),
+    # the vendor test dropped: an AVX-512 Intel Xeon also runs the update in float64, 2.5x slower than its float32
+    Mutation("AIS update precision: vendor test dropped", "rbmlib/estimators.py",
+             ' and _cpu_vendor() == "AuthenticAMD"',
+             ''),
+    # `or` for `and`: any AMD CPU (even on the pinned AVX2 path, or a CUDA tensor on an AMD host) is promoted to float64
+    Mutation("AIS update precision: capability or vendor", "rbmlib/estimators.py",
+             '_aten_capability() == "AVX512" and _cpu_vendor() == "AuthenticAMD"',
+             '_aten_capability() == "AVX512" or _cpu_vendor() == "AuthenticAMD"'),
+    # cpu_vendor reads the model name ("AMD EPYC ..."), never "AuthenticAMD": AVX-512 EPYCs keep the slow float32 update
+    Mutation("cpu vendor: reads the model name field", "rbmlib/report.py",
+             'return _cpuinfo("vendor_id")',
+             'return _cpuinfo("model name")'),
 ]

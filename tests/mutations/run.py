@@ -128,6 +128,7 @@ TARGETED = {
     "rbmlib/report.py": ["tests/test_report.py", "tests/test_report_tally.py", "tests/test_grid.py",
                          "tests/test_results.py"],
     "rbmlib/reproducibility.py": ["tests/test_reproducibility.py", "tests/test_grid.py", "tests/test_blas.py"],
+    "rbmlib/__init__.py": ["tests/test_reproducibility.py", "tests/test_blas.py"],
     "rbmlib/data/files.py": ["tests/test_data_mnist.py", "tests/test_reliability.py"],
     "rbmlib/data/lfw.py": ["tests/test_data_lfw.py", "tests/test_data_lfw_cache.py"],
     "rbmlib/data/standardise.py": ["tests/test_data_lfw.py"],
