@@ -41,13 +41,11 @@ def code_version(*texts: str) -> str:
     """A short hash of the code of rbmlib's computing modules (all but ``NOT_COMPUTING``; each without docstrings and
     comments: ``rbmlib.report.module_code``) and ``texts`` (e.g. the notebook cells that define a cell's protocol): a
     change to either recomputes the cells cached under it; rewording documentation does not."""
-    from .report import module_code
+    from .report import computing_modules, module_code
 
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        if path.relative_to(package).as_posix() not in NOT_COMPUTING:
-            digest.update(module_code(path.read_text("utf-8")).encode())
+    for _, path in computing_modules():
+        digest.update(module_code(path.read_text("utf-8")).encode())
     for text in texts:
         digest.update(text.encode())
     return digest.hexdigest()[:16]

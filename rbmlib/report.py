@@ -291,14 +291,21 @@ def code_hash(name: str, root: Path | None = None, scheme: str = CODE_HASH_SCHEM
     if notebook is not None:
         relative = notebook.resolve().relative_to(Path(root).resolve()).as_posix()
         digest.update(f"notebook {relative}\0{notebook_code(notebook)}\0".encode())
+    for relative_path, path in computing_modules():
+        code = path.read_bytes() if scheme == BYTES_SCHEME else module_code(path.read_text("utf-8")).encode()
+        digest.update(f"rbmlib/{relative_path}\0".encode() + code + b"\0")
+    return digest.hexdigest(), relative
+
+
+def computing_modules() -> list[tuple[str, Path]]:
+    """The ``.py`` files of the imported ``rbmlib`` package that compute (all but ``rbmlib.grid.NOT_COMPUTING``), as
+    (path inside the package, path), sorted by the former: what :func:`code_hash` and ``rbmlib.grid.code_version``
+    hash."""
     from .grid import NOT_COMPUTING
 
     package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py"), key=lambda p: p.relative_to(package).as_posix()):
-        if path.relative_to(package).as_posix() not in NOT_COMPUTING:
-            code = path.read_bytes() if scheme == BYTES_SCHEME else module_code(path.read_text("utf-8")).encode()
-            digest.update(f"rbmlib/{path.relative_to(package).as_posix()}\0".encode() + code + b"\0")
-    return digest.hexdigest(), relative
+    inside = sorted((path.relative_to(package).as_posix(), path) for path in package.rglob("*.py"))
+    return [(relative, path) for relative, path in inside if relative not in NOT_COMPUTING]
 
 
 CURRENT, STALE, NO_CODE_HASH = "current", "stale", "no code hash"
@@ -583,6 +590,16 @@ def tally(directory: Path | str | None = None) -> Table:
     return Table(["profile", *(f"{o.mark} {o.value}" for o in stats.Outcome), "results files"], rows)
 
 
+def _claims_over(by_claim: dict[str, dict[str, Verdict]]) -> list[Verdict]:
+    """Each claim of any profile's run once, in the order first seen (the profiles in ``by_claim``'s order, e.g. the
+    `ci` run's claims first), as the verdict of the first run that has it."""
+    claims: dict[str, Verdict] = {}
+    for verdicts in by_claim.values():
+        for claim_, v in verdicts.items():
+            claims.setdefault(claim_, v)
+    return list(claims.values())
+
+
 def status_tables(directory: Path | str | None = None) -> list[Table]:
     """One table per chapter (captioned with its title), one row per claim or check of any of its recorded runs (the
     `ci` run's first, then those only another profile has, e.g. a claim worded otherwise in an older `long` run): its
@@ -596,13 +613,9 @@ def status_tables(directory: Path | str | None = None) -> list[Table]:
         runs = {"ci": ci, **{p: load_results(ci["name"], p, directory) for p in PROFILES_SHOWN[1:]}}
         status = dict(zip(runs, _code_statuses(runs.values(), directory)))
         by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
-        claims: dict[str, Verdict] = {}
-        for verdicts in by_claim.values():
-            for claim_, v in verdicts.items():
-                claims.setdefault(claim_, v)
         rows = [[v.kind, v.claim, _data_cell(v.claim, by_claim), v.paper or "—",
                  *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)]
-                for v in claims.values()]
+                for v in _claims_over(by_claim)]
         tables.append(Table(["kind", "claim", "data", "paper", "`ci` (scaled down)", "`long`", "`paper`"], rows,
                             ci.get("title", ci["name"])))
     return tables
@@ -614,10 +627,7 @@ def profile_table(name: str, directory: Path | str | None = None) -> Table:
     directory = Path(directory if directory is not None else book_results_dir())
     runs = {p: load_results(name, p, directory) for p in PROFILES_SHOWN}
     status = dict(zip(runs, _code_statuses(runs.values(), directory)))
-    claims: dict[str, Verdict] = {}
-    for run in runs.values():
-        for claim_, v in _verdicts_by_claim(run).items():
-            claims.setdefault(claim_, v)
     by_claim = {p: _verdicts_by_claim(run) for p, run in runs.items()}
-    rows = [[c, *(_run_cell(by_claim[p].get(c), runs[p], status[p]) for p in PROFILES_SHOWN)] for c in claims]
+    rows = [[v.claim, *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)]
+            for v in _claims_over(by_claim)]
     return Table(["claim or check", *(f"`{p}`" for p in PROFILES_SHOWN)], rows)
