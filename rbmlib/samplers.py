@@ -1,7 +1,8 @@
 """Negative-phase samplers: where the model statistics ⟨v hᵀ⟩_model of the likelihood gradient come from.
 
 ∂ log p(v) / ∂W = ⟨v hᵀ⟩_data − ⟨v hᵀ⟩_model. Each sampler returns visible states standing in for samples of the
-model; the trainer pairs them with E[h | v]. CD and PCD differ only in where the chain starts (paysage's view):
+model; the trainer pairs them with E[h | v]. CD and PCD differ in where the chain starts (paysage's view) and in
+whether the last visible step is sampled by default (``sample_visible``: False for CD, True for PCD):
 
 * ``CD(k)``: k Gibbs sweeps starting from the data (Hinton 2002);
 * ``PCD(k)``: k sweeps continuing persistent chains kept across updates (Tieleman 2008);
@@ -25,7 +26,7 @@ class CD(nn.Module):
 
     The chain starts from the hidden sample drawn for the data, h₀ ~ p(h | v_data); intermediate visibles are
     sampled, so the k − 1 inner sweeps are the model's Gibbs chain. ``sample_visible=False`` (default) makes the
-    *final* reconstruction E[v | h] — probabilities for binary units (Hinton's guide §3.3) and the noise-free
+    *final* reconstruction E[v | h] — probabilities for binary units (Hinton's guide §3.2) and the noise-free
     reconstruction of Gaussian units (Nair & Hinton 2010 §1.2). That reduces noise at the price of a bias that does
     not vanish as k grows; ``sample_visible=True`` gives the estimate that approaches the likelihood gradient.
     """
@@ -41,13 +42,16 @@ class CD(nn.Module):
         return rbm.sample_visible(h, generator) if self.sample_visible else rbm.visible_mean(h)
 
     def negative_phase(self, rbm: RBM, v_data, h_data_sample, generator=None):
+        """v_model for one update: from h₀ = ``h_data_sample``, k − 1 sweeps v ~ p(v | h), h ~ p(h | v), then a last
+        visible step (E[v | h], or a draw with ``sample_visible``); ``v_data`` is not used."""
         h = h_data_sample
         for _ in range(self.k - 1):
             h = rbm.sample_hidden(rbm.sample_visible(h, generator), generator)
         return self._visible(rbm, h, generator)
 
     def after_update(self, rbm: RBM, gradients: dict) -> None:
-        """Hook called after each parameter update (used by fast PCD)."""
+        """Hook called after each parameter update with ``gradients``, the update's estimates ĝ by parameter name;
+        a no-op here (fast PCD overrides it; ``rbmlib.train.Trainer`` forms ĝ_W only for samplers that do)."""
 
     def extra_repr(self) -> str:
         return f"k={self.k}, sample_visible={self.sample_visible}"
@@ -56,9 +60,10 @@ class CD(nn.Module):
 class PCD(CD):
     """Persistent contrastive divergence: chains persist across updates (Tieleman 2008).
 
-    ``n_chains`` fantasy particles (default: the mini-batch size), started from the first mini-batch seen; each
-    update advances them k sweeps. Visibles are sampled (``sample_visible=True``) so the chains are true Gibbs
-    chains of the model.
+    ``n_chains`` fantasy particles (default: the number of rows of the first mini-batch seen), started from the
+    first ``n_chains`` rows of that mini-batch (a ValueError if it has fewer) unless loaded from a state dict; each
+    update advances them k sweeps v → h ~ p(h | v) → v. Visibles are sampled by default (``sample_visible=True``), so
+    the chains are true Gibbs chains of the model; with ``sample_visible=False`` they carry E[v | h].
     """
 
     def __init__(self, k: int = 1, n_chains: int | None = None, sample_visible: bool = True):
@@ -72,6 +77,7 @@ class PCD(CD):
         return rbm
 
     def negative_phase(self, rbm: RBM, v_data, h_data_sample, generator=None):
+        """The chains after k more sweeps, kept in ``chains``; ``h_data_sample`` is not used."""
         if self.chains.numel() == 0:
             n = self.n_chains or v_data.shape[0]
             if n > v_data.shape[0]:
@@ -85,7 +91,7 @@ class PCD(CD):
         return v
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # chains are created lazily: take the saved shape before loading
+        # chains are created lazily: take the saved shape (and dtype and device) before loading
         key = prefix + "chains"
         if key in state_dict:
             self.chains = torch.empty_like(state_dict[key])
@@ -95,8 +101,11 @@ class PCD(CD):
 class FastPCD(PCD):
     """Fast persistent contrastive divergence (Tieleman & Hinton 2009).
 
-    The chains run on θ + θ_fast. After each update the fast parameters follow the same gradient estimate with their
-    own rate and decay: θ_fast ← decay · θ_fast + fast_learning_rate · ĝ (the paper: decay 19/20).
+    The chains run on θ + θ_fast: θ the RBM's learned parameters, θ_fast zeros of their shapes at the first negative
+    phase. After each update the fast parameters follow the trainer's gradient estimate ĝ (sparsity penalty included;
+    no momentum, no weight decay) with their own rate and decay:
+    θ_fast ← fast_decay · θ_fast + fast_learning_rate · ĝ (the paper's decay, 19/20, is the default). A ValueError
+    unless fast_learning_rate > 0 and 0 ≤ fast_decay < 1.
     """
 
     def __init__(self, fast_learning_rate: float, k: int = 1, n_chains: int | None = None,

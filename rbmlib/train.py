@@ -4,7 +4,7 @@ For each mini-batch of n examples (Hinton 2010, §§3–10):
 
     ĝ_W = v_dataᵀ E[h | v_data] / n − v_modelᵀ E[h | v_model] / m    (the CD / PCD estimate of ∂ log p / ∂W)
     ĝ_b = mean(v_data) − mean(v_model),   ĝ_c = mean(E[h | v_data]) − mean(E[h | v_model])
-    Δθ ← μ Δθ + ε (ĝ_θ − λ θ)    with weight decay λ on W only (§10), momentum μ (§9), learning rate ε (§6)
+    Δθ ← μ Δθ + ε (ĝ_θ − λ θ)    with weight decay λ on W only (§10), momentum μ (§9), learning rate ε (§7)
     θ  ← θ + Δθ
 
 v_model comes from a sampler (``rbmlib.samplers``): m = n rows for CD, one row per persistent chain for PCD (each
@@ -61,7 +61,7 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 100
     learning_rate: float = 0.1
-    learning_rate_schedule: str = "constant"  # "linear": ε·(1 − epoch/epochs), lowered towards the end (§6)
+    learning_rate_schedule: str = "constant"  # "linear": ε·(1 − epoch/epochs), lowered towards the end (§7)
     initial_momentum: float = 0.5
     final_momentum: float = 0.9
     momentum_switch_epoch: int = 5  # switch once the fast early fall of reconstruction error has settled (§9)

@@ -6,11 +6,15 @@ provides
 
 * ``mean(x)``: E[s | x];
 * ``sample(x, generator)``: a draw of s | x, with an explicit ``torch.Generator``;
-* ``potential(s)``: ψ(s), the unit's own energy term (0 for binary units, s²/2 for unit-variance Gaussians);
+* ``mean_and_sample(x, generator)``: both, the same values as the two calls;
+* ``potential(s)``: ψ(s), the unit's own energy term (0 for binary units, s²/2 for unit-variance Gaussians; stepped
+  sigmoid and NReLU units have none and raise NotImplementedError);
 * ``log_partition(x)``: log Σ_s exp(x·s − ψ(s)) (an integral for continuous units), the term a layer contributes to
   the free energy once it is summed out: F(v) = −b·v + Σψ_v(v) − Σ_j log_partition_h(x_j).
 
-``exact`` says whether ``log_partition`` is the exact value (True) or a documented approximation (NReLU).
+``exact`` says whether ``log_partition`` is the exact value (True) or a documented approximation (NReLU);
+``binary`` whether the units take values in {0, 1} (``Bernoulli`` only). ``mean``, ``sample``, ``potential`` and
+``log_partition`` act elementwise: their output has the input's shape, dtype and device.
 """
 from __future__ import annotations
 
@@ -31,20 +35,25 @@ class Units:
     binary: bool = False
 
     def mean(self, x: torch.Tensor) -> torch.Tensor:
+        """E[s | x]."""
         raise NotImplementedError
 
     def sample(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """A draw of s | x from ``generator`` (torch's default generator when None)."""
         raise NotImplementedError
 
     def mean_and_sample(self, x: torch.Tensor, generator: torch.Generator | None = None):
-        """(E[s | x], a draw of s | x) in one call: the same values as ``mean`` and ``sample``, for the trainer's
-        positive phase, which needs both; units whose draw is built on the mean compute it once."""
+        """(E[s | x], a draw of s | x) in one call: the same values as ``mean`` and ``sample`` (from the same
+        generator state), for the trainer's positive phase, which needs both; units whose mean and draw share a
+        computation (Bernoulli's sigmoid, NReLU's noise standard deviation) do it once."""
         return self.mean(x), self.sample(x, generator)
 
     def potential(self, s: torch.Tensor) -> torch.Tensor:
+        """ψ(s), the unit's own energy term."""
         raise NotImplementedError
 
     def log_partition(self, x: torch.Tensor) -> torch.Tensor:
+        """log Σ_s exp(x·s − ψ(s)) (an integral for continuous units)."""
         raise NotImplementedError
 
     def settings(self) -> dict:
@@ -106,8 +115,8 @@ class SteppedSigmoid(Units):
     """Stepped sigmoid units (Nair & Hinton 2010, §2): ``n_copies`` binary units sharing weights, with bias offsets
     −0.5, −1.5, −2.5, …; s = number of copies on.
 
-    mean(x) = Σ_{i=1}^{N} sigmoid(x − i + 0.5) ≈ softplus(x) (their eq. 3); the copies are independent given x, so
-    log_partition(x) = Σ_i softplus(x − i + 0.5) exactly.
+    mean(x) = Σ_{i=1}^{N} sigmoid(x − i + 0.5) ≈ softplus(x) with N = ``n_copies``; the copies are independent given
+    x, so log_partition(x) = Σ_i softplus(x − i + 0.5) exactly.
     """
 
     def __init__(self, n_copies: int = 100):
@@ -139,16 +148,17 @@ class SteppedSigmoid(Units):
 
 
 class NReLU(Units):
-    """Noisy rectified linear units (Nair & Hinton 2010, §2, eq. 4): s = max(0, x + N(0, v(x))).
+    """Noisy rectified linear units (Nair & Hinton 2010, §2): s = max(0, x + N(0, v(x))).
 
     The noise *variance* v(x) is sigmoid(x) by default — the variance of the stepped sigmoid unit NReLU approximates;
     ``noise_variance="unit"`` gives max(0, x + N(0, 1)), as Hinton's practical guide (§13.5) writes it.
 
     mean(x) = E[max(0, x + σε)] = x Φ(x/σ) + σ φ(x/σ) with σ = √v(x) (the rectified-Gaussian mean); √, Φ and exp
     come from ``rbmlib.portable``, so a draw and a mean have the same bits on every x86-64 CPU.
-    ``deterministic(x)`` = max(0, x) is the noise-free forward pass used for features.
-    NReLU units have no closed-form free energy: ``log_partition`` is that of the stepped sigmoid units they
-    approximate (``exact = False``), good for monitoring, not for likelihoods.
+    ``deterministic(x)`` = max(0, x) is the noise-free activation (the one ``rbmlib.stack`` uses for features,
+    through ``nn.ReLU``); ``mean``, and so ``RBM.forward``, is the rectified-Gaussian mean above instead.
+    NReLU units have no closed-form free energy: ``log_partition`` is that of ``n_copies`` stepped sigmoid units,
+    which they approximate (``exact = False``), good for monitoring, not for likelihoods.
     """
 
     exact = False
@@ -160,6 +170,7 @@ class NReLU(Units):
         self._reference = SteppedSigmoid(n_copies)
 
     def variance(self, x):
+        """v(x), the noise variance: sigmoid(x), or 1 with ``noise_variance="unit"``."""
         return torch.sigmoid(x) if self.noise_variance == "sigmoid" else torch.ones_like(x)
 
     def mean(self, x):
@@ -186,6 +197,7 @@ class NReLU(Units):
         return torch.relu(x + noise * std)
 
     def deterministic(self, x):
+        """max(0, x): the unit without its noise."""
         return torch.relu(x)
 
     def potential(self, s):

@@ -3,16 +3,22 @@
 * Data root: ``RBMBOOK_DATA`` if set, else ``~/.cache/rbmbook`` (or an explicit ``root=``). Each data set has a
   folder of its own under it (``<root>/mnist``, ``<root>/lfw``, ...). The root named by ``RBMBOOK_DATA`` is shared
   and **never written**: downloads meant for it go to ``<cache>/downloads/<data set>/`` instead, and a good copy
-  there is used when the shared one is corrupt. Any other root receives downloads in ``<root>/<data set>/``, as
-  torchvision does.
-* Cache: ``RBMBOOK_CACHE`` if set, else ``~/.cache/rbmbook/decoded``. Decoded arrays are stored there, keyed by the
-  md5 of the source file they came from, so that a changed source can never be served from a stale cache; each
-  ``.npz`` also holds the SHA-256 of its arrays, and one that is altered or truncated is rebuilt (with a warning).
-* Every canonical file is md5-checked before use. Downloads time out (``DOWNLOAD_TIMEOUT`` seconds per connect or
-  read), are retried ``DOWNLOAD_ATTEMPTS`` times on a timeout or dropped connection, and are written to a temporary
-  file renamed (``os.replace``) only once its md5 is right.
-* One process at a time builds a given file or folder (a lock file beside it; other processes wait, then use it);
-  what a killed build left behind is removed by the next one.
+  there is used when the shared one is absent or corrupt. Any other root receives downloads in
+  ``<root>/<data set>/``, as torchvision does.
+* Cache: ``RBMBOOK_CACHE`` if set, else ``~/.cache/rbmbook/decoded``. Decoded arrays and unpacked archives are stored
+  there under names that carry the md5 of the md5-checked source they came from or, for sources without a known md5
+  (NORB's files, LFW's image folder), an md5 of their files' names, sizes and modification times, so that a changed
+  source is not served from a stale cache; each ``.npz`` also holds the SHA-256 of its arrays, and one that is
+  altered or truncated is rebuilt (with a warning).
+* Every file read through ``checked_file`` is md5-checked before use; an unpacked folder already under the root
+  (CIFAR-10's batches, LFW's images) and NORB's files are used unchecked. Downloads time out (``DOWNLOAD_TIMEOUT``
+  seconds per connect or read), are tried up to ``DOWNLOAD_ATTEMPTS`` times per address, ``RETRY_PAUSE`` seconds
+  apart, on a timeout, a dropped connection or a server error (5xx), then the next address is tried; each is
+  written to a temporary file renamed (``os.replace``) only once its md5 is right.
+* One process at a time builds a given unpacked folder or decoded cache (``build_once``, ``cached_arrays``: a lock
+  file beside it; other processes wait, then use it); what a killed build left behind is removed by the next one.
+  Downloads take no lock: processes fetching one file at once each download it (the last rename wins), and a killed
+  download's temporary file is left in place.
 """
 from __future__ import annotations
 
@@ -44,7 +50,7 @@ class DataError(RuntimeError):
 
 
 class MissingDataError(DataError):
-    """A data file is absent (and could not be downloaded)."""
+    """A data file is absent and was not downloaded: downloading was off, impossible, or failed."""
 
 
 class CorruptDataError(DataError):
@@ -106,7 +112,8 @@ def find_file(root: Path, dataset: str, name: str) -> Path | None:
 
 
 def missing_message(root: Path, dataset: str, name: str, remedy: str) -> str:
-    """The message of a MissingDataError: which file, where it was looked for, and how to get it."""
+    """The message of a MissingDataError: which file, the folder ``<root>/<dataset>`` (not the download folder,
+    also searched for a shared root), how the data root is chosen, then ``remedy``."""
     return (
         f"{dataset} file {name!r} not found in {root / dataset} (data root {root}: set by the root argument, "
         f"else ${DATA_ENV}, else {DEFAULT_ROOT}). {remedy}"
@@ -114,7 +121,8 @@ def missing_message(root: Path, dataset: str, name: str, remedy: str) -> str:
 
 
 def good_copy_remedy(root: Path, dataset: str, name: str, md5: str) -> str:
-    """Where a good copy of ``name`` can be put: beside the data, or in the cache when the root is read-only."""
+    """Where a good copy of ``name`` can be put: ``<root>/<dataset>/<name>``, or, for the shared ``$RBMBOOK_DATA``
+    root (treated as read-only), its download folder under the cache."""
     if _is_shared_root(root):
         return (f"${DATA_ENV} ({root}) is treated as read-only: put a good copy (md5 {md5}) in "
                 f"{download_dir(root, dataset)} (under ${CACHE_ENV}), where it is looked for too")
@@ -131,7 +139,8 @@ def check_md5(path: Path, md5: str) -> None:
 
 @contextlib.contextmanager
 def exclusive(dest: Path) -> Iterator[None]:
-    """Hold the lock of ``dest`` (``.<name>.lock`` beside it) and remove what killed builds of it left behind."""
+    """Hold the lock of ``dest`` (``.<name>.lock`` beside it) and remove what killed builds of it left behind
+    (``.<name>.*.part`` beside it); ``dest``'s folder is created first (a DataError if it cannot be written)."""
     writable_dir(dest.parent)
     with FileLock(dest.with_name(f".{dest.name}.lock")):
         for leftover in dest.parent.glob(f".{dest.name}.*.part"):
@@ -189,7 +198,7 @@ def cached_arrays(path: Path, decode: Callable[[], dict[str, np.ndarray]]) -> di
 
 
 DOWNLOAD_TIMEOUT = 30.0  # seconds without progress (connect or read) before a download attempt is given up
-DOWNLOAD_ATTEMPTS = 3  # tries per address when it times out or drops the connection
+DOWNLOAD_ATTEMPTS = 3  # tries per address when it times out, drops the connection or answers a server error (5xx)
 RETRY_PAUSE = 2.0  # seconds before the next try
 
 
@@ -221,9 +230,10 @@ def _download_attempts(url: str, tmp: Path) -> None:
 
 
 def fetch(urls: Sequence[str], dest: Path, md5: str, dataset: str, root: Path) -> Path:
-    """Download ``dest`` from the first of ``urls`` that works, atomically, and check its md5.
+    """Download ``dest`` from the first of ``urls`` that delivers it with the right md5, atomically; no lock is taken.
 
-    Raises MissingDataError naming the file, the addresses and the reasons when every address fails (e.g. offline).
+    Raises MissingDataError naming the file, the addresses and the reasons when every address fails (e.g. offline,
+    or a wrong md5); a DataError if ``dest``'s folder cannot be written.
     """
     writable_dir(dest.parent)
     failures = []
@@ -249,6 +259,9 @@ def checked_file(
     """The md5-checked path of a canonical file, downloaded first if absent and ``download`` (and ``urls``) allow.
 
     Copies are looked for beside the data, then in the download folder; the first with the right md5 is used.
+    No copy: a MissingDataError unless ``download`` and ``urls``, then ``fetch`` into the download folder. Every copy
+    corrupt: for the shared root with ``download`` and ``urls``, a fresh copy is fetched into the download folder
+    (replacing a corrupt one there); otherwise a CorruptDataError, the copies left in place.
     """
     candidates = _candidates(root, dataset, name)
     if not candidates:

@@ -718,4 +718,72 @@ MUTATIONS = [
     Mutation("cpu vendor: reads the model name field", "rbmlib/report.py",
              'return _cpuinfo("vendor_id")',
              'return _cpuinfo("model name")'),
+    # ------------------------------------------------------------------------------------------------ independent, for
+    # report.computing_modules / code_hash / _claims_over / status_tables / profile_table / code_status and
+    # grid.code_version / NOT_COMPUTING
+    # computing_modules / filter dropped: report.py, grid.py, stats.py … hashed too, a reworded table invalidates results
+    Mutation("computing_modules: NOT_COMPUTING filter dropped", "rbmlib/report.py",
+             'return [(relative, path) for relative, path in inside if relative not in NOT_COMPUTING]',
+             'return [(relative, path) for relative, path in inside]'),
+    # computing_modules / wrong path form: paths taken relative to the package's parent ("rbmlib/report.py"), so no
+    # NOT_COMPUTING name matches and code_hash hashes "rbmlib/rbmlib/…"
+    Mutation("computing_modules: paths relative to the package's parent", "rbmlib/report.py",
+             'inside = sorted((path.relative_to(package).as_posix(), path) for path in package.rglob("*.py"))',
+             'inside = sorted((path.relative_to(package.parent).as_posix(), path) for path in package.rglob("*.py"))'),
+    # computing_modules / sort lost: rglob's directory order, so the hash depends on the file system, not the code
+    Mutation("computing_modules: not sorted (rglob order)", "rbmlib/report.py",
+             'inside = sorted((path.relative_to(package).as_posix(), path) for path in package.rglob("*.py"))',
+             'inside = [(path.relative_to(package).as_posix(), path) for path in package.rglob("*.py")]'),
+    # computing_modules / subpackage skipped: glob for rglob, rbmlib/data/*.py (the data loading) no longer hashed
+    Mutation("computing_modules: data/ subpackage not walked (glob)", "rbmlib/report.py",
+             'for path in package.rglob("*.py"))',
+             'for path in package.glob("*.py"))'),
+    # code_hash / path left out: moving or renaming a module (same code) keeps the hash
+    Mutation("code_hash: module path not in the digest", "rbmlib/report.py",
+             'digest.update(f"rbmlib/{relative_path}\\0".encode() + code + b"\\0")',
+             'digest.update(code + b"\\0")'),
+    # code_hash / docstrings kept: the current scheme hashes the raw text, so rewording a docstring makes results stale
+    Mutation("code_hash: current scheme hashes raw text, not module_code", "rbmlib/report.py",
+             'else module_code(path.read_text("utf-8")).encode()',
+             'else path.read_text("utf-8").encode()'),
+    # _claims_over / last wins: a claim's row takes the last profile's verdict (kind, wording, paper) instead of ci's
+    Mutation("_claims_over: keeps the last profile's verdict", "rbmlib/report.py",
+             'claims.setdefault(claim_, v)',
+             'claims[claim_] = v'),
+    # _claims_over / first profile only: claims only a long or paper run has get no row
+    Mutation("_claims_over: only the first profile's claims", "rbmlib/report.py",
+             '    for verdicts in by_claim.values():\n'
+             '        for claim_, v in verdicts.items():\n'
+             '            claims.setdefault(claim_, v)',
+             '    for verdicts in list(by_claim.values())[:1]:\n'
+             '        for claim_, v in verdicts.items():\n'
+             '            claims.setdefault(claim_, v)'),
+    # _claims_over / duplicates: flattened without de-duplicating, one row per claim per profile that has it
+    Mutation("_claims_over: one row per profile (duplicated claims)", "rbmlib/report.py",
+             '    claims: dict[str, Verdict] = {}\n'
+             '    for verdicts in by_claim.values():\n'
+             '        for claim_, v in verdicts.items():\n'
+             '            claims.setdefault(claim_, v)\n'
+             '    return list(claims.values())',
+             '    return [v for verdicts in by_claim.values() for v in verdicts.values()]'),
+    # status_tables / wrong profile's code status: every column marked as the ci run's (a stale long run looks current)
+    Mutation("status_tables: every column gets the ci run's code status", "rbmlib/report.py",
+             '*(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)]\n'
+             '                for v in _claims_over(by_claim)]\n'
+             '        tables.append(',
+             '*(_run_cell(by_claim[p].get(v.claim), runs[p], status["ci"]) for p in PROFILES_SHOWN)]\n'
+             '                for v in _claims_over(by_claim)]\n'
+             '        tables.append('),
+    # profile_table / wrong profile's verdict: each column shows the row's (first profile's) verdict where it has the claim
+    Mutation("profile_table: every column shows the first profile's verdict", "rbmlib/report.py",
+             'rows = [[v.claim, *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p])',
+             'rows = [[v.claim, *(_run_cell(v if v.claim in by_claim[p] else None, runs[p], status[p])'),
+    # code_status / wrong scheme: always compared with the current scheme's hash, so every older (bytes) file is stale
+    Mutation("code_status: compares under the current scheme, not the recorded one", "rbmlib/report.py",
+             'code_hash(payload["name"], root, recorded_scheme(payload))[0]',
+             'code_hash(payload["name"], root)[0]'),
+    # NOT_COMPUTING / report.py left out: editing how results are shown invalidates every result and cached cell
+    Mutation("NOT_COMPUTING: report.py missing", "rbmlib/grid.py",
+             '"profiles.py", "report.py", "stats.py")',
+             '"profiles.py", "stats.py")'),
 ]
