@@ -7,13 +7,16 @@ The cache is ``joblib.Memory`` under ``<RBMBOOK_GRID_CACHE>/<name>`` (default ``
 machine): a cell is recomputed when its arguments, the
 source of ``fn`` or ``version`` change (pass ``code_version(...)`` of what ``fn`` calls, e.g. rbmlib and the
 notebook's protocol cells). Each cell must seed itself (``seed_everything``) so that its result does not depend on
-where or in which order it runs.
+where or in which order it runs. The key names the code, not the machine: a cache filled over several sessions can
+hold cells computed on different machines, so each computed cell's machine is added to ``machines.json`` beside the
+cache (:func:`record_machine`).
 """
 from __future__ import annotations
 
 import functools
 import hashlib
 import inspect
+import json
 import math
 import os
 import sys
@@ -102,27 +105,55 @@ def cache_folder(name: str) -> Path:
     return writable_dir(Path(root).expanduser() / name) if root else cache_dir("grid", name)
 
 
+MACHINES_FILE = "machines.json"  # beside a grid's cache: which machine computed each cell
+
+
+def record_machine(folder: Path, cell: dict, version: str, scheduler: str | None = None) -> None:
+    """Add to ``folder/machines.json`` the machine that computed ``cell`` under ``version``: this process's CPU
+    (``report.cpu_name``, ``cpu_vector_isa``) and the time it finished, or the Dask scheduler that ran it (whose
+    workers' CPUs are not known here). Entries are keyed by ``version`` and the cell; a recomputed cell's entry is
+    replaced."""
+    from .report import cpu_name, cpu_vector_isa
+
+    path = Path(folder) / MACHINES_FILE
+    machines = json.loads(path.read_text()) if path.exists() else {}
+    machines[f"{version} {json.dumps(cell, sort_keys=True, default=str)}"] = {
+        "cell": {k: str(v) if not isinstance(v, (int, float, str, bool)) else v for k, v in cell.items()},
+        "version": version,
+        "machine": f"Dask cluster at {scheduler}" if scheduler else cpu_name(),
+        "cpu_vector_isa": None if scheduler else cpu_vector_isa(),
+        "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    temporary = path.with_suffix(".json.part")
+    temporary.write_text(json.dumps(machines, indent=1, sort_keys=True) + "\n")
+    temporary.replace(path)
+
+
 def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, version: str = "",
         n_jobs: int | None = None, scheduler: str | None = None, progress: bool = True,
         desc: str = "grid") -> list:
     """``[fn(**cell) for cell in cells]``, in order, with an ETA (with ``progress``: a bar on stdout, and one line per
     finished cell on the process's own stderr, the terminal of ``make long``). ``cache`` names an on-disk cache
     (:func:`cache_folder`; None: no cache); ``n_jobs`` worker processes (default ``$RBMBOOK_JOBS`` or 1); ``scheduler`` a Dask scheduler address (default
-    ``$RBMBOOK_DASK_SCHEDULER``), which needs ``dask.distributed`` and a cache folder the workers can reach."""
+    ``$RBMBOOK_DASK_SCHEDULER``), which needs ``dask.distributed`` and a cache folder the workers can reach. Each cell
+    computed (not found in the cache) is recorded in the cache's ``machines.json`` (:func:`record_machine`)."""
     cells = [dict(c) for c in cells]
     n_jobs = n_jobs or default_jobs()
     scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
-    call = call_cell
+    call, computed = call_cell, None
     if cache is not None:
-        memory = joblib.Memory(cache_folder(cache), verbose=0)
+        folder = cache_folder(cache)
+        memory = joblib.Memory(folder, verbose=0)
         call = memory.cache(call_cell, ignore=["fn"])  # see _grid_cell: never edited, so never cleared
         version = hashlib.sha256((inspect.getsource(fn) + version).encode()).hexdigest()[:16]
     cached = [cache is not None and call.check_call_in_cache(fn, cell, version) for cell in cells]
     log = _Log(desc, cached, progress)
+    if cache is not None:
+        computed = functools.partial(_record_computed, folder, cached, version, scheduler)
     bar = tqdm(total=len(cells), desc=desc, file=sys.stdout, disable=not progress, leave=False)
     try:
         if scheduler is None and n_jobs == 1:  # in this process, one cell at a time as the generator is consumed
-            results = _collect((call(fn, cell, version) for cell in cells), cells, bar, log)
+            results = _collect((call(fn, cell, version) for cell in cells), cells, bar, log, computed)
         else:  # worker processes inherit the pin's environment but not its kernels (rbmlib.blas): they pin again
             pinned = functools.partial(_pinned_cell, fn) if cpu_arithmetic_pinned() else fn
             jobs = (joblib.delayed(call)(pinned, cell, version) for cell in cells)
@@ -130,9 +161,10 @@ def run(fn: Callable, cells: Sequence[dict], *, cache: str | None = None, versio
                 from dask.distributed import Client
 
                 with Client(scheduler), joblib.parallel_config(backend="dask"):
-                    results = _collect(joblib.Parallel(return_as="generator")(jobs), cells, bar, log)
+                    results = _collect(joblib.Parallel(return_as="generator")(jobs), cells, bar, log, computed)
             else:
-                results = _collect(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs), cells, bar, log)
+                results = _collect(joblib.Parallel(n_jobs=n_jobs, return_as="generator")(jobs), cells, bar, log,
+                                   computed)
     finally:
         bar.close()
     if cache is not None:  # every cell is in the cache now, with the seconds it took when it was computed
@@ -149,11 +181,21 @@ def _pinned_cell(fn: Callable, **cell):
     return fn(**cell)
 
 
-def _collect(results, cells: Sequence[dict], bar, log: _Log) -> list:
-    """The results, in order, as they arrive; the bar and the log advance with each."""
+def _record_computed(folder: Path, cached: Sequence[bool], version: str, scheduler: str | None, index: int,
+                     cell: dict) -> None:
+    """:func:`record_machine` for cell ``index`` of a run, unless it came from the cache."""
+    if not cached[index]:
+        record_machine(folder, cell, version, scheduler)
+
+
+def _collect(results, cells: Sequence[dict], bar, log: _Log, computed: Callable | None = None) -> list:
+    """The results, in order, as they arrive; the bar and the log advance with each, and ``computed(i, cell)`` is
+    called for each."""
     collected = []
     for i, (cell, result) in enumerate(zip(cells, results)):
         collected.append(result)
         bar.update(1)
         log.finished(i, cell)
+        if computed is not None:
+            computed(i, cell)
     return collected

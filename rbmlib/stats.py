@@ -147,7 +147,8 @@ def _effect_text(d: list[float], scale: float, digits: int, unit: str) -> str:
 
 def beats(a: Sequence[float], b: Sequence[float], *, min_effect: float, lower_is_better: bool = True,
           scale: float = 1.0, digits: int = 2, unit: str = "", resolution: float | None = None,
-          baseline_learned: float | None = None, alpha: float = ALPHA) -> Decision:
+          baseline_learned: float | None = None, a_unvalidated: str | None = None,
+          b_unvalidated: str | None = None, alpha: float = ALPHA) -> Decision:
     """"A beats B" over paired seeds/folds: a[i] and b[i] share seed/fold i.
 
     ``min_effect`` is the smallest mean improvement (in the units of a and b) that counts, stated before the run;
@@ -156,6 +157,11 @@ def beats(a: Sequence[float], b: Sequence[float], *, min_effect: float, lower_is
     claim rests on one image. ``baseline_learned``, stated before the run, is the value B's mean must be better than
     for B to count as having learned (e.g. a test error well below chance): a baseline that never left chance proves
     nothing, so the claim is then inconclusive whatever A does.
+
+    ``a_unvalidated`` / ``b_unvalidated``, given under a rule stated before the run (e.g. "the chosen learning rate is
+    inside the grid and the best epoch is not the last"): why A's / B's setting was not validated by that rule, ""
+    when it was. A better-tuned B might close the gap, and a better-tuned A might open one, so "reproduced" needs B
+    validated and "not reproduced" needs A validated; otherwise the claim is inconclusive, with the reason.
     """
     if not min_effect > 0:
         raise ValueError(f"min_effect must be > 0, got {min_effect}")
@@ -171,12 +177,20 @@ def beats(a: Sequence[float], b: Sequence[float], *, min_effect: float, lower_is
     if resolution is not None:
         evidence += f" ({abs(mean) / resolution:.1f} test examples)"
     rule += _learned_rule(baseline_learned, lower_is_better, scale, digits, unit)
+    if a_unvalidated is not None or b_unvalidated is not None:
+        rule += "; reproduced only if B's setting was validated, not reproduced only if A's was"
     unlearned = _unlearned(b, baseline_learned, lower_is_better, scale, digits, unit)
     if unlearned:
         return Decision(Outcome.INCONCLUSIVE, evidence, rule, unlearned)
     if p <= alpha and mean >= min_effect:
+        if b_unvalidated:
+            return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"A beats B as tuned, but B's setting was not "
+                                                                  f"validated ({b_unvalidated})")
         return Decision(Outcome.REPRODUCED, evidence, rule)
     if p_other <= alpha:
+        if a_unvalidated:
+            return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"B beats A as tuned, but A's setting was not "
+                                                                  f"validated ({a_unvalidated})")
         return Decision(Outcome.NOT_REPRODUCED, evidence, rule, "significant in the opposite direction")
     return Decision(Outcome.INCONCLUSIVE, evidence, rule, _undecided(d, p, n, min_effect, alpha, scale, digits, unit))
 
@@ -231,13 +245,15 @@ def _undecided(d, p, n, min_effect, alpha, scale, digits, unit, offset=0.0) -> s
 
 def beats_bounded(a_low: Sequence[float], a_high: Sequence[float], b_low: Sequence[float],
                   b_high: Sequence[float], *, min_effect: float, digits: int = 2, unit: str = "",
-                  not_learned: str = "", alpha: float = ALPHA) -> Decision:
+                  not_learned: str = "", untrusted: str | None = None, alpha: float = ALPHA) -> Decision:
     """"A beats B" (higher is better) when each seed's value is known only to lie in an interval [low, high], e.g.
     a test log-probability between its reverse-AIS and forward-AIS estimates.
 
     ``not_learned``, when given, says which of the two models never learned (by a check the chapter fixed before
     the run, on another measure than the one compared): the claim is then inconclusive, since a model that learned
-    nothing tests nothing about its method.
+    nothing tests nothing about its method. ``untrusted``, given under a rule stated before the run (e.g. "the
+    estimator that gives the intervals' bottoms passed its exact check"): why the intervals cannot be trusted by that
+    rule, "" when they can; the claim is then inconclusive whatever the intervals say.
 
     Pair i favours A only if A's interval lies wholly above B's (a_low − b_high > 0), and B only if wholly below;
     overlapping pairs favour neither but still count in n. Reproduced if P[Binomial(n, ½) ≥ k_A] ≤ α and the
@@ -263,9 +279,13 @@ def beats_bounded(a_low: Sequence[float], a_high: Sequence[float], b_low: Sequen
     evidence = (f"effect between {format_mean_se(worst, 1.0, digits, unit)} and "
                 f"{format_mean_se(best, 1.0, digits, unit)}; A above B in {k_a}, below in {k_b}, overlapping in "
                 f"{n - k_a - k_b} of {n} pairs, p = {p_a:.3f}")
+    if untrusted is not None:
+        rule += ", with the intervals' estimators passing their check"
     if not_learned:
         return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"{not_learned}: a model that never learned tests "
                                                               "nothing about its method")
+    if untrusted:
+        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"the intervals are not trusted: {untrusted}")
     if p_a <= alpha and math.fsum(worst) / n >= min_effect:
         return Decision(Outcome.REPRODUCED, evidence, rule)
     if p_b <= alpha:

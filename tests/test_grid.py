@@ -2,6 +2,7 @@
 after an interrupted run is resumed from its on-disk cache."""
 import hashlib
 import io
+import json
 import sys
 import time
 from pathlib import Path
@@ -292,3 +293,28 @@ def test_editing_rbmlib_while_a_resumed_run_executes_keeps_its_finished_cells(tm
     assert computed("") == 3  # the first run computes every cell
     assert computed("edit") == 0  # the resumed run, edited under its feet, recomputes none
     assert computed("") == 0  # and the cache is still whole for the next one
+
+
+def test_each_computed_cell_records_the_machine_that_computed_it_beside_the_cache(tmp_path, monkeypatch):
+    """A cache filled over several sessions may hold cells from different machines (its key names the code only):
+    machines.json names each computed cell's CPU; cells found in the cache keep the entry of the run that computed
+    them, and a new version adds its own."""
+    monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path))
+    monkeypatch.setattr(report, "cpu_name", lambda: "first machine")
+    grid.run(train_cell, CELLS[:2], cache="demo", progress=False)
+    path = grid.cache_folder("demo") / grid.MACHINES_FILE
+    first = json.loads(path.read_text())
+    assert sorted(entry["cell"]["seed"] * 10 + entry["cell"]["width"] for entry in first.values()) == [2, 3]
+    assert {entry["machine"] for entry in first.values()} == {"first machine"}
+    assert {entry["cpu_vector_isa"] for entry in first.values()} == {report.cpu_vector_isa()}
+
+    monkeypatch.setattr(report, "cpu_name", lambda: "second machine")
+    grid.run(train_cell, CELLS[:3], cache="demo", progress=False)  # two cached, one computed here
+    second = json.loads(path.read_text())
+    assert {k: v for k, v in second.items() if k in first} == first
+    (new,) = [v for k, v in second.items() if k not in first]
+    assert new["cell"] == CELLS[2] and new["machine"] == "second machine"
+    assert len({entry["version"] for entry in second.values()}) == 1
+
+    grid.run(train_cell, CELLS[:1], cache="demo", version="protocol v2", progress=False)
+    assert len(json.loads(path.read_text())) == 4  # the same cell under another version is another entry

@@ -198,3 +198,36 @@ def test_alpha_is_five_percent():
     four = stats.beats([0.1] * 4, [0.2] * 4, min_effect=0.05)
     assert four.outcome is Outcome.INCONCLUSIVE and "α = 0.05" in four.rule
     assert stats.beats([0.1] * 5, [0.2] * 5, min_effect=0.05).outcome is Outcome.REPRODUCED
+
+
+def test_an_unvalidated_setting_blocks_only_the_verdict_it_could_overturn():
+    better = dict(a=[0.10] * 5, b=[0.20] * 5, min_effect=0.01)  # A beats B in every pair
+    worse = dict(a=[0.20] * 5, b=[0.10] * 5, min_effect=0.01)  # B beats A in every pair
+    assert stats.beats(**better, a_unvalidated="", b_unvalidated="").outcome is Outcome.REPRODUCED
+    # a ✅ needs B validated: a better-tuned B might close the gap; A's tuning cannot undo a ✅
+    blocked = stats.beats(**better, a_unvalidated="", b_unvalidated="B: rate at an end of the grid in seed 3")
+    assert blocked.outcome is Outcome.INCONCLUSIVE
+    assert "B's setting was not validated (B: rate at an end of the grid in seed 3)" in blocked.reason
+    assert stats.beats(**better, a_unvalidated="A: best epoch the last", b_unvalidated="").outcome \
+        is Outcome.REPRODUCED
+    # a ❌ needs A validated
+    assert stats.beats(**worse, a_unvalidated="", b_unvalidated="x").outcome is Outcome.NOT_REPRODUCED
+    blocked = stats.beats(**worse, a_unvalidated="A: best epoch the last in seed 0", b_unvalidated="")
+    assert blocked.outcome is Outcome.INCONCLUSIVE and "A's setting was not validated" in blocked.reason
+    # the rule text says so whenever the rule is in force, and only then; decide() passes the inputs through
+    assert "validated" in stats.beats(**better, a_unvalidated="", b_unvalidated="").rule
+    assert "validated" not in stats.beats(**better).rule
+    assert stats.decide("beats", dict(better, b_unvalidated="x")).outcome is Outcome.INCONCLUSIVE
+
+
+def test_an_interval_claim_whose_estimator_failed_its_check_is_inconclusive():
+    above = dict(a_low=[2.0] * 5, a_high=[3.0] * 5, b_low=[0.0] * 5, b_high=[1.0] * 5, min_effect=0.5)
+    assert stats.beats_bounded(**above, untrusted="").outcome is Outcome.REPRODUCED
+    untrusted = stats.beats_bounded(**above, untrusted="reverse AIS put log Z 16.1 nats below the exact value")
+    assert untrusted.outcome is Outcome.INCONCLUSIVE
+    assert untrusted.reason == "the intervals are not trusted: reverse AIS put log Z 16.1 nats below the exact value"
+    below = dict(a_low=[0.0] * 5, a_high=[1.0] * 5, b_low=[2.0] * 5, b_high=[3.0] * 5, min_effect=0.5)
+    assert stats.beats_bounded(**below, untrusted="x").outcome is Outcome.INCONCLUSIVE  # ❌ as well as ✅
+    assert "check" in stats.beats_bounded(**above, untrusted="").rule
+    assert "check" not in stats.beats_bounded(**above).rule
+    assert stats.decide("beats_bounded", dict(above, untrusted="x")).outcome is Outcome.INCONCLUSIVE
