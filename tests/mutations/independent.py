@@ -718,38 +718,6 @@ MUTATIONS = [
     Mutation("cpu vendor: reads the model name field", "rbmlib/report.py",
              'return _cpuinfo("vendor_id")',
              'return _cpuinfo("model name")'),
-    # ------------------------------------------------------------------------------------------------ independent, for
-    # report.computing_modules / code_hash / _claims_over / status_tables / profile_table / code_status and
-    # grid.code_version / NOT_COMPUTING
-    # computing_modules / filter dropped: report.py, grid.py, stats.py … hashed too, a reworded table invalidates results
-    Mutation("computing_modules: NOT_COMPUTING filter dropped", "rbmlib/report.py",
-             'return [(relative, path) for relative, path in inside if relative not in NOT_COMPUTING]',
-             'return [(relative, path) for relative, path in inside]'),
-    # computing_modules / wrong path form: paths taken relative to the package's parent ("rbmlib/report.py"), so no
-    # NOT_COMPUTING name matches and code_hash hashes "rbmlib/rbmlib/…"
-    Mutation("computing_modules: paths relative to the package's parent", "rbmlib/report.py",
-             'inside = sorted((path.relative_to(package).as_posix(), path) for path in package.rglob("*.py"))',
-             'inside = sorted((path.relative_to(package.parent).as_posix(), path) for path in package.rglob("*.py"))'),
-    # computing_modules / sort lost: rglob's directory order, so the hash depends on the file system, not the code
-    Mutation("computing_modules: not sorted (rglob order)", "rbmlib/report.py",
-             'inside = sorted((path.relative_to(package).as_posix(), path) for path in package.rglob("*.py"))',
-             'inside = [(path.relative_to(package).as_posix(), path) for path in package.rglob("*.py")]'),
-    # computing_modules / subpackage skipped: glob for rglob, rbmlib/data/*.py (the data loading) no longer hashed
-    Mutation("computing_modules: data/ subpackage not walked (glob)", "rbmlib/report.py",
-             'for path in package.rglob("*.py"))',
-             'for path in package.glob("*.py"))'),
-    # code_hash / path left out: moving or renaming a module (same code) keeps the hash
-    Mutation("code_hash: module path not in the digest", "rbmlib/report.py",
-             'digest.update(f"rbmlib/{relative_path}\\0".encode() + code + b"\\0")',
-             'digest.update(code + b"\\0")'),
-    # code_hash / docstrings kept: the current scheme hashes the raw text, so rewording a docstring makes results stale
-    Mutation("code_hash: current scheme hashes raw text, not module_code", "rbmlib/report.py",
-             'else module_code(path.read_text("utf-8")).encode()',
-             'else path.read_text("utf-8").encode()'),
-    # _claims_over / last wins: a claim's row takes the last profile's verdict (kind, wording, paper) instead of ci's
-    Mutation("_claims_over: keeps the last profile's verdict", "rbmlib/report.py",
-             'claims.setdefault(claim_, v)',
-             'claims[claim_] = v'),
     # _claims_over / first profile only: claims only a long or paper run has get no row
     Mutation("_claims_over: only the first profile's claims", "rbmlib/report.py",
              '    for verdicts in by_claim.values():\n'
@@ -766,24 +734,79 @@ MUTATIONS = [
              '            claims.setdefault(claim_, v)\n'
              '    return list(claims.values())',
              '    return [v for verdicts in by_claim.values() for v in verdicts.values()]'),
-    # status_tables / wrong profile's code status: every column marked as the ci run's (a stale long run looks current)
-    Mutation("status_tables: every column gets the ci run's code status", "rbmlib/report.py",
-             '*(_run_cell(by_claim[p].get(v.claim), runs[p], status[p]) for p in PROFILES_SHOWN)]\n'
-             '                for v in _claims_over(by_claim)]\n'
-             '        tables.append(',
-             '*(_run_cell(by_claim[p].get(v.claim), runs[p], status["ci"]) for p in PROFILES_SHOWN)]\n'
-             '                for v in _claims_over(by_claim)]\n'
-             '        tables.append('),
-    # profile_table / wrong profile's verdict: each column shows the row's (first profile's) verdict where it has the claim
-    Mutation("profile_table: every column shows the first profile's verdict", "rbmlib/report.py",
-             'rows = [[v.claim, *(_run_cell(by_claim[p].get(v.claim), runs[p], status[p])',
-             'rows = [[v.claim, *(_run_cell(v if v.claim in by_claim[p] else None, runs[p], status[p])'),
     # code_status / wrong scheme: always compared with the current scheme's hash, so every older (bytes) file is stale
     Mutation("code_status: compares under the current scheme, not the recorded one", "rbmlib/report.py",
              'code_hash(payload["name"], root, recorded_scheme(payload))[0]',
              'code_hash(payload["name"], root)[0]'),
-    # NOT_COMPUTING / report.py left out: editing how results are shown invalidates every result and cached cell
-    Mutation("NOT_COMPUTING: report.py missing", "rbmlib/grid.py",
-             '"profiles.py", "report.py", "stats.py")',
-             '"profiles.py", "stats.py")'),
+
+    # ------------------------------------------------------------------------------------------------ validation gates
+    # beats / A and B swapped: A's unvalidated reason gates "reproduced", B's gates "not reproduced"
+    Mutation("beats: validation gates swapped (A's reason blocks reproduced)", "rbmlib/stats.py",
+             '        if b_unvalidated:\n'
+             '            return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"A beats B as tuned, but B\'s setting was not "\n'
+             '                                                                  f"validated ({b_unvalidated})")\n'
+             '        return Decision(Outcome.REPRODUCED, evidence, rule)\n'
+             '    if p_other <= alpha:\n'
+             '        if a_unvalidated:\n'
+             '            return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"B beats A as tuned, but A\'s setting was not "\n'
+             '                                                                  f"validated ({a_unvalidated})")',
+             '        if a_unvalidated:\n'
+             '            return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"A beats B as tuned, but B\'s setting was not "\n'
+             '                                                                  f"validated ({a_unvalidated})")\n'
+             '        return Decision(Outcome.REPRODUCED, evidence, rule)\n'
+             '    if p_other <= alpha:\n'
+             '        if b_unvalidated:\n'
+             '            return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"B beats A as tuned, but A\'s setting was not "\n'
+             '                                                                  f"validated ({b_unvalidated})")'),
+    # beats / None vs "": b_unvalidated="" (B validated) still blocks "reproduced"
+    Mutation("beats: b_unvalidated \"\" (validated) still blocks reproduced", "rbmlib/stats.py",
+             '        if b_unvalidated:\n',
+             '        if b_unvalidated is not None:\n'),
+    # beats / one flag for both directions: B's reason also blocks "not reproduced"
+    Mutation("beats: B's unvalidated reason also blocks not reproduced", "rbmlib/stats.py",
+             '        if a_unvalidated:\n',
+             '        if a_unvalidated or b_unvalidated:\n'),
+    # beats / wrong outcome: an unvalidated B still gives REPRODUCED (with the reason attached)
+    Mutation("beats: unvalidated B gives REPRODUCED with a reason, not INCONCLUSIVE", "rbmlib/stats.py",
+             'return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"A beats B as tuned',
+             'return Decision(Outcome.REPRODUCED, evidence, rule, f"A beats B as tuned'),
+    # decide / gate dropped on recomputation: the stored unvalidated / untrusted reasons are filtered out of the inputs
+    Mutation("decide: stored unvalidated/untrusted inputs dropped", "rbmlib/stats.py",
+             'return RULES[rule](**inputs)',
+             'return RULES[rule](**{k: v for k, v in inputs.items()\n'
+             '                           if k not in ("a_unvalidated", "b_unvalidated", "untrusted")})'),
+    # beats_bounded / None vs "": untrusted="" (intervals trusted) still makes every claim inconclusive
+    Mutation("beats_bounded: untrusted \"\" (trusted) still blocks the claim", "rbmlib/stats.py",
+             '    if untrusted:\n',
+             '    if untrusted is not None:\n'),
+    # beats_bounded / order: untrusted checked after the REPRODUCED return, so untrusted intervals can still reproduce
+    Mutation("beats_bounded: untrusted checked only after the reproduced return", "rbmlib/stats.py",
+             '    if untrusted:\n'
+             '        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"the intervals are not trusted: {untrusted}")\n'
+             '    if p_a <= alpha and math.fsum(worst) / n >= min_effect:\n'
+             '        return Decision(Outcome.REPRODUCED, evidence, rule)\n',
+             '    if p_a <= alpha and math.fsum(worst) / n >= min_effect:\n'
+             '        return Decision(Outcome.REPRODUCED, evidence, rule)\n'
+             '    if untrusted:\n'
+             '        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f"the intervals are not trusted: {untrusted}")\n'),
+
+    # ------------------------------------------------------------------------------------------------ machines.json
+    # _record_computed / cached cells too: a cell found in the cache gets this run's machine, replacing its entry
+    Mutation("record_machine: cached cells recorded too", "rbmlib/grid.py",
+             '    if not cached[index]:\n'
+             '        record_machine(folder, cell, version, scheduler)',
+             '    if cached is not None:\n'
+             '        record_machine(folder, cell, version, scheduler)'),
+    # run / nothing recorded: the in-process (default) path never passes the callback to _collect
+    Mutation("run: serial path records no machine", "rbmlib/grid.py",
+             'results = _collect((call(fn, cell, version) for cell in cells), cells, bar, log, computed)',
+             'results = _collect((call(fn, cell, version) for cell in cells), cells, bar, log)'),
+    # record_machine / overwrite: the file rewritten with this cell alone, earlier entries lost
+    Mutation("record_machine: machines.json overwritten, not updated", "rbmlib/grid.py",
+             'machines = json.loads(path.read_text()) if path.exists() else {}',
+             'machines = {}'),
+    # record_machine / key: entries keyed by the cell alone, so another version's entry for the cell is replaced
+    Mutation("record_machine: key without the version", "rbmlib/grid.py",
+             'machines[f"{version} {json.dumps(cell, sort_keys=True, default=str)}"] = {',
+             'machines[json.dumps(cell, sort_keys=True, default=str)] = {'),
 ]
