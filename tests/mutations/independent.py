@@ -533,11 +533,9 @@ MUTATIONS = [
              "if b_mean < baseline_learned:"),
     # beats checks A's mean against the limit instead of B's (a good A hides a B that never learned)
     Mutation("beats: baseline_learned checked on A's mean instead of B's", "rbmlib/stats.py",
-             '        evidence += f" ({abs(mean) / resolution:.1f} test examples)"\n'
-             "    rule += _learned_rule(baseline_learned, lower_is_better, scale, digits, unit)\n"
+             '        rule += "; reproduced only if B\'s setting was validated, not reproduced only if A\'s was"\n'
              "    unlearned = _unlearned(b, baseline_learned, lower_is_better, scale, digits, unit)",
-             '        evidence += f" ({abs(mean) / resolution:.1f} test examples)"\n'
-             "    rule += _learned_rule(baseline_learned, lower_is_better, scale, digits, unit)\n"
+             '        rule += "; reproduced only if B\'s setting was validated, not reproduced only if A\'s was"\n'
              "    unlearned = _unlearned(a, baseline_learned, lower_is_better, scale, digits, unit)"),
     # not_worse applies the guard after the REPRODUCED return: matching a B that never learned is still reproduced
     Mutation("not_worse: unlearned-B guard after the REPRODUCED return", "rbmlib/stats.py",
@@ -576,10 +574,14 @@ MUTATIONS = [
              "    if not_learned:\n"
              "        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f\"{not_learned}: a model that never learned tests \"\n"
              "                                                              \"nothing about its method\")\n"
+             "    if untrusted:\n"
+             "        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f\"the intervals are not trusted: {untrusted}\")\n"
              "    if p_a <= alpha and math.fsum(worst) / n >= min_effect:\n"
              "        return Decision(Outcome.REPRODUCED, evidence, rule)\n"
              "    if p_b <= alpha:\n"
              "        return Decision(Outcome.NOT_REPRODUCED, evidence, rule, \"B's interval lies above A's in significantly many pairs\")\n",
+             "    if untrusted:\n"
+             "        return Decision(Outcome.INCONCLUSIVE, evidence, rule, f\"the intervals are not trusted: {untrusted}\")\n"
              "    if p_a <= alpha and math.fsum(worst) / n >= min_effect:\n"
              "        return Decision(Outcome.REPRODUCED, evidence, rule)\n"
              "    if p_b <= alpha:\n"
@@ -663,7 +665,7 @@ MUTATIONS = [
              'cache_dir(name)'),
     # run keeps the old cache_dir line: cache_folder exists but the cells ignore RBMBOOK_GRID_CACHE
     Mutation("grid cache: run ignores cache_folder", "rbmlib/grid.py",
-             'memory = joblib.Memory(cache_folder(cache), verbose=0)',
+             'memory = joblib.Memory(folder, verbose=0)',
              'from .data.files import cache_dir\n'
              '\n'
              '        memory = joblib.Memory(cache_dir("grid", cache), verbose=0)'),
