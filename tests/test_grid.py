@@ -1,5 +1,6 @@
 """rbmlib.grid: a grid of self-seeding cells gives the same results serially, in processes, on a Dask cluster, and
 after an interrupted run is resumed from its on-disk cache."""
+import ast
 import hashlib
 import io
 import json
@@ -201,9 +202,19 @@ def test_a_run_killed_with_sigkill_resumes_with_identical_results(tmp_path):
     assert [r["seed"] for r in resumed] == [c["seed"] for c in CELLS]
 
 
+NOT_COMPUTING = ("_grid_cell.py", "checkpoint.py", "grid.py", "profiles.py", "report.py", "stats.py")
+
+
+def test_not_computing_names_exactly_the_modules_that_present_decide_schedule_or_store_results():
+    """Editing these keeps cached cells (code_version) and recorded results (report.code_hash) current; every other
+    module, data loading included, is in both keys."""
+    assert grid.NOT_COMPUTING == NOT_COMPUTING
+
+
 def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path, monkeypatch):
-    """Editing a module that only presents or stores results (report.py) keeps cached cells valid; editing one that
-    computes them (train.py), or the protocol text, does not."""
+    """Editing the code of a module that only presents, decides, schedules or stores results (report.py, every one
+    of NOT_COMPUTING) keeps cached cells valid; editing one that computes them (train.py, data/mnist.py), or the
+    protocol text, does not."""
     import importlib.util
     import shutil
 
@@ -226,8 +237,15 @@ def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path, 
     train = (package / "train.py").read_text()
     (package / "train.py").write_text(train.replace('"""', '"""Reworded documentation. ', 1) + "\n# a comment\n")
     assert version() == before  # documentation and comments are not code (report.module_code)
+    for name in NOT_COMPUTING:  # code edits to every module that only presents, decides, schedules or stores results
+        (package / name).write_text((package / name).read_text() + "\nPRESENTATION_EDIT = 1\n")
+    assert version() == before
     (package / "train.py").write_text(train + "\nCOMPUTING_EDIT = 1\n")
     assert version() != before
+    (package / "train.py").write_text(train)
+    mnist = (package / "data" / "mnist.py").read_text()
+    (package / "data" / "mnist.py").write_text(mnist + "\nDATA_EDIT = 1\n")
+    assert version() != before  # data loading computes too
 
 
 def test_the_cache_folder_is_the_grid_cache_setting_else_under_the_decoded_cache(tmp_path, monkeypatch):
@@ -318,3 +336,29 @@ def test_each_computed_cell_records_the_machine_that_computed_it_beside_the_cach
 
     grid.run(train_cell, CELLS[:1], cache="demo", version="protocol v2", progress=False)
     assert len(json.loads(path.read_text())) == 4  # the same cell under another version is another entry
+
+
+def test_machines_json_is_keyed_by_the_hashed_version_that_keys_the_joblib_cache(tmp_path, monkeypatch):
+    """run hashes ``version`` with fn's source before it keys the cache: machines.json names each cell under that
+    same version, so that its entries match the cached cells (and a changed fn gets entries of its own)."""
+    monkeypatch.setenv("RBMBOOK_CACHE", str(tmp_path))
+    grid.run(train_cell, CELLS[:2], cache="demo", version="protocol v2", progress=False)
+    folder = grid.cache_folder("demo")
+    keyed = {ast.literal_eval(json.loads(metadata.read_text())["input_args"]["version"])
+             for metadata in folder.rglob("metadata.json")}  # joblib's record of each cached call's arguments
+    assert len(keyed) == 1 and keyed != {"protocol v2"}
+    (version,) = keyed
+    machines = json.loads((folder / grid.MACHINES_FILE).read_text())
+    assert sorted(machines) == [f'{version} {{"seed": 0, "width": {w}}}' for w in (2, 3)]
+    assert [entry["version"] for entry in machines.values()] == [version, version]
+
+
+def test_with_a_dask_scheduler_the_machine_is_recorded_as_the_dask_cluster(tmp_path, monkeypatch):
+    """A cell run on a Dask cluster ran on one of its workers, whose CPU is not known here: not this machine's."""
+    monkeypatch.setattr(report, "cpu_name", lambda: "this machine")
+    grid.record_machine(tmp_path, {"seed": 0}, "v1", scheduler="tcp://10.0.0.5:8786")
+    grid.record_machine(tmp_path, {"seed": 1}, "v1")
+    machines = json.loads((tmp_path / grid.MACHINES_FILE).read_text())
+    assert {key: (entry["machine"], entry["cpu_vector_isa"]) for key, entry in machines.items()} == {
+        'v1 {"seed": 0}': ("Dask cluster at tcp://10.0.0.5:8786", None),
+        'v1 {"seed": 1}': ("this machine", report.cpu_vector_isa())}

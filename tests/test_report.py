@@ -111,6 +111,34 @@ def test_the_status_table_names_each_profiles_data_where_they_differ(tmp_path):
     assert report.status_tables(tmp_path)[0].rows[0][2] == "MNIST (`ci`) · CIFAR-10 (`long`)"
 
 
+def test_a_claims_row_shows_the_first_profiles_paper_number(tmp_path):
+    """Where the runs word a claim's paper number differently (an older `long` or `paper` run), its row shows the `ci`
+    run's: the first profile that has the claim."""
+    for profile, paper in (("ci", "1.0 vs 2.0 (verified)"), ("long", "1.0 vs 2.1 (UNVERIFIED)"),
+                           ("paper", "1.0 vs 2.2 (secondary)")):
+        verdict = report.claim("A beats B", "beats", data="MNIST", paper=paper, **BEATS)
+        report.save_results("demo", profile, {}, verdicts=[verdict], directory=tmp_path)
+    [status] = report.status_tables(tmp_path)
+    assert len(status.rows) == 1 and status.rows[0][:4] == ["claim", "A beats B", "MNIST", "1.0 vs 2.0 (verified)"]
+
+
+def test_each_profile_column_shows_its_own_profiles_verdict(tmp_path):
+    verdicts = {"ci": report.claim("A beats B", "beats", data="MNIST", **BEATS),
+                "long": report.claim("A beats B", "beats", data="MNIST", **{**BEATS, "a": BEATS["b"], "b": BEATS["a"]}),
+                "paper": report.claim("A beats B", "beats", data="MNIST",
+                                      **{**BEATS, "a": BEATS["a"][:3], "b": BEATS["b"][:3]})}
+    for profile, verdict in verdicts.items():
+        report.save_results("demo", profile, {}, verdicts=[verdict], directory=tmp_path)
+    shown = ["✅ reproduced: effect 9.60 ± 0.51 pp (n = 5); A better in 5 of 5 untied pairs, p = 0.031",
+             "❌ not reproduced — significant in the opposite direction: effect -9.60 ± 0.51 pp (n = 5); A better in 0 "
+             "of 5 untied pairs, p = 1.000",
+             "❔ inconclusive at this scale — 3 untied pairs cannot reach α = 0.05 with a sign test (it needs ≥ 5); "
+             "about 5 pairs would decide it at the observed effect and spread: effect 10.00 ± 0.58 pp (n = 3); A "
+             "better in 3 of 3 untied pairs, p = 0.125"]
+    assert report.status_tables(tmp_path)[0].rows[0][4:] == shown
+    assert report.profile_table("demo", tmp_path).rows[0] == ["A beats B", *shown]
+
+
 @pytest.mark.parametrize("flags, isa", [("fpu sse4_2 avx avx2 avx512f avx512bw", "AVX-512"),
                                         ("fpu sse4_2 avx avx2 fma", "AVX2"), ("fpu sse4_2", "SSE4.2"), ("fpu", None)])
 def test_the_provenance_names_the_widest_vector_extension(tmp_path, monkeypatch, flags, isa):
@@ -201,6 +229,57 @@ def test_the_code_hash_covers_the_chapters_code_cells_and_rbmlib(tmp_path):
     (tmp_path / "two" / "notebooks" / "demo_other.ipynb").write_text(path.read_text())
     assert report.chapter_notebook("demo", tmp_path / "two") is None  # ambiguous: no notebook is guessed
     assert report.chapter_notebook("demo", tmp_path / "nowhere") is None
+
+
+def _fake_rbmlib(tmp_path, monkeypatch, modules):
+    """A package of ``modules`` (path inside it → source) that report.computing_modules and code_hash take for the
+    imported rbmlib."""
+    package = (tmp_path / "rbmlib").resolve()
+    for name, source in modules.items():
+        (package / name).parent.mkdir(parents=True, exist_ok=True)
+        (package / name).write_text(source)
+    monkeypatch.setattr(report, "__file__", str(package / "report.py"))
+    return package
+
+
+def test_computing_modules_are_every_module_but_the_not_computing_ones_sorted_with_data(tmp_path, monkeypatch):
+    """What code_hash and grid.code_version hash: every .py file of rbmlib, its data loading (rbmlib/data) included,
+    but those that only present, decide, schedule or store results, in the order of their paths inside the package
+    (never the file system's)."""
+    real = [name for name, _ in report.computing_modules()]
+    assert real == sorted(real) and {"units.py", "train.py", "data/files.py", "data/mnist.py"} <= set(real)
+    assert "report.py" not in real and "grid.py" not in real
+    names = ["units.py", "__init__.py", "report.py", "grid.py", "stats.py", "checkpoint.py", "profiles.py",
+             "_grid_cell.py", "activity.py", "data/__init__.py", "data/mnist.py"]
+    package = _fake_rbmlib(tmp_path, monkeypatch, {name: "x = 1\n" for name in names})
+    assert report.computing_modules() == [(name, package / name) for name in
+                                          ["__init__.py", "activity.py", "data/__init__.py", "data/mnist.py",
+                                           "units.py"]]
+
+
+def test_code_hash_changes_when_a_module_is_renamed_with_the_same_code(tmp_path, monkeypatch):
+    package = _fake_rbmlib(tmp_path, monkeypatch, {"units.py": "x = 1\n", "train.py": "y = 2\n"})
+    schemes = (report.CODE_HASH_SCHEME, report.BYTES_SCHEME)
+    before = [report.code_hash("demo", tmp_path, scheme) for scheme in schemes]
+    assert [report.code_hash("demo", tmp_path, scheme) for scheme in schemes] == before
+    assert [notebook for _, notebook in before] == [None, None]  # no checkout here: rbmlib's modules only
+    (package / "train.py").rename(package / "trainer.py")
+    after = [report.code_hash("demo", tmp_path, scheme)[0] for scheme in schemes]
+    assert after[0] != before[0][0] and after[1] != before[1][0]
+
+
+def test_code_hash_does_not_change_when_only_a_docstring_or_comment_changes(tmp_path, monkeypatch):
+    """Under the current scheme; under the bytes scheme of older results files it does."""
+    source = '"""The units."""\n\n\ndef f(x):\n    """Doubles x."""\n    return 2 * x  # twice\n'
+    package = _fake_rbmlib(tmp_path, monkeypatch, {"units.py": source})
+    current, as_bytes = (report.code_hash("demo", tmp_path, scheme)[0]
+                         for scheme in (report.CODE_HASH_SCHEME, report.BYTES_SCHEME))
+    (package / "units.py").write_text(source.replace("Doubles x.", "Twice x,\n    reworded.")
+                                      .replace("# twice", "# double"))
+    assert report.code_hash("demo", tmp_path)[0] == current
+    assert report.code_hash("demo", tmp_path, report.BYTES_SCHEME)[0] != as_bytes
+    (package / "units.py").write_text(source.replace("2 * x", "3 * x"))
+    assert report.code_hash("demo", tmp_path)[0] != current
 
 
 def test_module_code_leaves_out_documentation_and_keeps_every_statement():
@@ -301,6 +380,24 @@ def test_a_result_whose_code_changed_is_shown_stale_never_current(tmp_path, monk
     assert report.code_status(payload, tmp_path) == "no code hash"
     assert report.profile_table("demo", results).rows[0][2].startswith("no code hash: ✅ reproduced")
     assert report.tally(results).rows[1][-1] == "1 no code hash"
+
+
+def test_each_profile_column_shows_its_own_runs_code_status(tmp_path, monkeypatch):
+    """A current `ci` run beside a stale `long` run and a `paper` run without a code hash: each column says its own."""
+    _book(tmp_path)
+    results = tmp_path / "book" / "results"
+    monkeypatch.chdir(tmp_path / "notebooks")
+    for profile in report.PROFILES_SHOWN:
+        report.save_results("demo", profile, {}, verdicts=_verdicts()[:1], title="Demo", directory=results)
+    long, paper = (report.load_results("demo", p, results) for p in ("long", "paper"))
+    long["provenance"]["code_hash"] = "0" * 64  # computed by other code
+    del paper["provenance"]["code_hash"]  # written before code hashes were recorded
+    (results / "demo.long.json").write_text(json.dumps(long))
+    (results / "demo.paper.json").write_text(json.dumps(paper))
+    shown = "✅ reproduced: effect 9.60 ± 0.51 pp (n = 5); A better in 5 of 5 untied pairs, p = 0.031"
+    columns = [shown, f"⌛ stale (the code changed since this run): {shown}", f"no code hash: {shown}"]
+    assert report.status_tables(results)[0].rows[0][4:] == columns
+    assert report.profile_table("demo", results).rows[0] == ["A beats B", *columns]
 
 
 def test_a_smoke_run_is_never_written_into_the_books_results(tmp_path, monkeypatch):
