@@ -445,6 +445,7 @@ class Trainer:
                           "training continues with this trainer's", stacklevel=2)
         self.rbm.load_state_dict(state["rbm"])
         self.sampler.load_state_dict(state["sampler"])
+        self.sampler.to(self.rbm.weight)  # chains and fast weights were made from the saved tensors
         for name, value in tensors.items():
             expected[name].copy_(value)
         self.generator.set_state(state["generator"])

@@ -113,6 +113,46 @@ def test_download_lands_atomically_and_never_in_the_shared_root(tiny, monkeypatc
     assert os.listdir(files.cache_dir("downloads", "mnist")) == [TRAIN_LABELS]
 
 
+def test_a_corrupt_shared_copy_is_replaced_by_a_fresh_download_in_the_cache_or_reported_corrupt(tiny, monkeypatch):
+    """The shared root is read-only: a corrupt copy there is answered by a download into the cache; when that
+    download fails too, the error says the file is corrupt (with its md5s and the download's reason), not missing."""
+    root, _, labels = tiny
+    path = root / "mnist" / TRAIN_LABELS
+    good = path.read_bytes()
+    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    bad_md5 = hashlib.md5(path.read_bytes()).hexdigest()
+    monkeypatch.setenv("RBMBOOK_DATA", str(root))
+
+    def offline(url, folder, filename):
+        raise urllib.error.URLError("network unreachable")
+
+    monkeypatch.setattr(files, "download_url", offline)
+    with pytest.raises(CorruptDataError) as error:
+        MNIST(download=True)
+    message = str(error.value)
+    assert f"md5 {bad_md5}, expected {mnist.MD5[TRAIN_LABELS]}" in message and "network unreachable" in message
+    assert str(files.cache_dir("downloads", "mnist")) in message
+    monkeypatch.setattr(files, "download_url", lambda url, folder, name: Path(folder, name).write_bytes(good))
+    assert MNIST(download=True).targets.tolist() == labels.tolist()
+    assert path.read_bytes() != good  # the shared copy was left as it was
+    assert os.listdir(files.cache_dir("downloads", "mnist")) == [TRAIN_LABELS]
+
+
+def test_a_corrupt_copy_in_the_users_own_root_is_reported_never_replaced_by_a_download(tiny, monkeypatch):
+    """Outside the shared root a corrupt copy may be the user's own file: it is reported (CorruptDataError) and left
+    as it is, even where a download would work."""
+    root, _, _ = tiny
+    path = root / "mnist" / TRAIN_LABELS
+    good = path.read_bytes()
+    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    bad = path.read_bytes()
+    monkeypatch.setattr(files, "download_url", lambda url, folder, name: Path(folder, name).write_bytes(good))
+    with pytest.raises(CorruptDataError, match="Delete it and pass download=True"):
+        MNIST(root, download=True)
+    assert path.read_bytes() == bad
+    assert not os.path.exists(files.cache_dir("downloads", "mnist") / TRAIN_LABELS)
+
+
 REAL_ROOT = os.environ.get("RBMBOOK_DATA")
 
 

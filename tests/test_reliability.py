@@ -349,14 +349,15 @@ def trained(sampler, **config):
 def snapshot(trainer):
     return ({k: v.clone() for k, v in trainer.rbm.state_dict().items()},
             {k: v.clone() for k, v in trainer.velocity.items()},
+            {k: v.clone() for k, v in trainer.sampler.state_dict().items()},
             trainer.generator.get_state(), trainer.epoch_, list(trainer.history_))
 
 
 def assert_unchanged(trainer, before):
     after = snapshot(trainer)
-    for old, new in zip(before[:2], after[:2]):
+    for old, new in zip(before[:3], after[:3]):
         assert old.keys() == new.keys() and all(torch.equal(old[k], new[k]) for k in old)
-    assert torch.equal(before[2], after[2]) and before[3:] == after[3:]
+    assert torch.equal(before[3], after[3]) and before[4:] == after[4:]
 
 
 def test_a_trainer_saved_with_another_config_warns_naming_the_difference():
@@ -373,13 +374,17 @@ def test_resuming_with_more_epochs_does_not_warn(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, UserWarning)]
 
 
-@pytest.mark.parametrize("change", ["sampler", "rbm", "velocity"])
+@pytest.mark.parametrize("change", ["sampler", "rbm", "velocity", "missing velocity"])
 def test_a_trainer_that_fails_to_load_is_left_untouched(change):
+    """Every part is checked before any is loaded: the RBM, the sampler (its persistent chains included), the
+    velocities, the generator and the history stay as they were."""
     state = trained(PCD(1, n_chains=3)).state_dict()
     model = rbm(generator=torch.Generator().manual_seed(9), **({"hidden_bias": False} if change == "rbm" else {}))
     trainer = Trainer(model, TrainConfig(epochs=2, batch_size=3), CD(1) if change == "sampler" else PCD(1))
     if change == "velocity":
         state["velocity"]["weight"] = torch.zeros(2, 2)
+    if change == "missing velocity":
+        del state["velocity"]["hidden_bias"]
     before = snapshot(trainer)
     with pytest.raises((RuntimeError, ValueError)):
         trainer.load_state_dict(state)

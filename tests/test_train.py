@@ -109,6 +109,22 @@ def test_resume_equals_an_uninterrupted_run(make_sampler):
                                                                      for r in straight.history_]
 
 
+@pytest.mark.parametrize("make_sampler", [lambda: PCD(2, n_chains=3), lambda: FastPCD(0.05, n_chains=3)],
+                         ids=["PCD", "FastPCD"])
+def test_a_state_saved_in_float64_resumes_a_float32_trainer(make_sampler):
+    """Persistent chains and fast weights are created from the saved tensors: they must take this trainer's dtype
+    and device, or the resumed fit refuses (or computes) in the saved precision."""
+    cfg = TrainConfig(epochs=2, batch_size=3, learning_rate=0.05)
+    saved = Trainer(tiny_rbm().double(), cfg, make_sampler(), torch.Generator().manual_seed(7))
+    saved.fit(PATTERNS.double(), progress=False)
+    resumed = Trainer(tiny_rbm(), dataclass_replace(cfg, epochs=4), make_sampler(), torch.Generator().manual_seed(7))
+    resumed.load_state_dict(copy.deepcopy(saved.state_dict()))
+    assert {t.dtype for t in resumed.sampler.state_dict().values()} == {torch.float32}
+    resumed.fit(PATTERNS, progress=False)
+    assert resumed.epoch_ == 4 and resumed.rbm.weight.dtype == torch.float32
+    assert torch.equal(resumed.sampler.chains, resumed.sampler.chains.float())
+
+
 def dataclass_replace(cfg, **changes):
     import dataclasses
     return dataclasses.replace(cfg, **changes)

@@ -229,11 +229,12 @@ def _download_attempts(url: str, tmp: Path) -> None:
             time.sleep(RETRY_PAUSE)
 
 
-def fetch(urls: Sequence[str], dest: Path, md5: str, dataset: str, root: Path) -> Path:
+def fetch(urls: Sequence[str], dest: Path, md5: str, dataset: str, root: Path, corrupt: Sequence[str] = ()) -> Path:
     """Download ``dest`` from the first of ``urls`` that delivers it with the right md5, atomically; no lock is taken.
 
     Raises MissingDataError naming the file, the addresses and the reasons when every address fails (e.g. offline,
-    or a wrong md5); a DataError if ``dest``'s folder cannot be written.
+    or a wrong md5), or a CorruptDataError when ``corrupt`` (the md5 failures of the copies found) is not empty: the
+    file is there but bad, not missing. A DataError if ``dest``'s folder cannot be written.
     """
     writable_dir(dest.parent)
     failures = []
@@ -247,6 +248,9 @@ def fetch(urls: Sequence[str], dest: Path, md5: str, dataset: str, root: Path) -
             return dest
         except (OSError, CorruptDataError) as error:
             failures.append(f"{url}: {error}")
+    if corrupt:
+        raise CorruptDataError(" ".join(corrupt) + " A fresh copy could not be downloaded (" + "; ".join(failures)
+                               + "): " + good_copy_remedy(root, dataset, dest.name, md5) + ".")
     raise MissingDataError(
         missing_message(root, dataset, dest.name, "") + "Download failed (" + "; ".join(failures) + "). Run where "
         "these addresses can be reached, or " + good_copy_remedy(root, dataset, dest.name, md5) + "."
@@ -278,7 +282,7 @@ def checked_file(
             failures.append(str(error))
     shared = _is_shared_root(root)
     if download and urls and shared:  # the shared copy is never replaced: fetch a good one into the cache
-        return fetch(urls, download_dir(root, dataset) / name, md5, dataset, root)
+        return fetch(urls, download_dir(root, dataset) / name, md5, dataset, root, corrupt=failures)
     if not urls:
         how = "It cannot be downloaded automatically: "
     elif shared:

@@ -876,4 +876,52 @@ MUTATIONS = [
     Mutation("record_machine: Dask cells named with the caller's CPU", "rbmlib/grid.py",
              '"machine": f"Dask cluster at {scheduler}" if scheduler else cpu_name(),',
              '"machine": cpu_name(),'),
+
+    # ------------------------------------------------------------------------------------------------ resume and data files (helper-48)
+    # resume / dtype: the sampler is moved to the RBM's device only, so float64 chains and fast weights stay float64
+    # in a float32 trainer (and vice versa)
+    Mutation("resume: sampler moved to the RBM's device but not its dtype", "rbmlib/train.py",
+             "self.sampler.to(self.rbm.weight)  #",
+             "self.sampler.to(self.rbm.weight.device)  #"),
+    # resume / all-or-nothing: the sampler's state is tried on the live sampler, so a later failure (velocities,
+    # generator) leaves this trainer's chains replaced
+    Mutation("resume: saved sampler state validated on the live sampler, not a copy", "rbmlib/train.py",
+             'copy.deepcopy(self.sampler).load_state_dict(state["sampler"])',
+             'self.sampler.load_state_dict(state["sampler"])'),
+    # resume / shape check: only the number of dimensions is compared, so a velocity of the wrong length passes the
+    # check and fails (or broadcasts) in copy_ after the RBM and sampler were already replaced
+    Mutation("resume: velocity shape check compares only the number of dimensions", "rbmlib/train.py",
+             "if value.shape != expected[name].shape:",
+             "if value.dim() != expected[name].dim():"),
+    # resume / config warning: a changed epochs (extending a resumed run) warns too
+    Mutation("resume: config-difference warning fires for a changed epochs", "rbmlib/train.py",
+             'if k != "epochs" and k in saved and saved[k] != v]',
+             'if k in saved and saved[k] != v]'),
+    # resume / key check: a state lacking a velocity (or the sparsity estimate) is accepted, the old value kept
+    Mutation("resume: missing saved velocities accepted (subset check)", "rbmlib/train.py",
+             "if tensors.keys() != expected.keys():",
+             "if not tensors.keys() <= expected.keys():"),
+    # checked_file / wrong exception: the copies' md5 failures are not passed on, so a corrupt shared copy whose
+    # fresh download fails is reported as MissingDataError
+    Mutation("checked_file: corrupt shared copy + failed download raises MissingDataError", "rbmlib/data/files.py",
+             "return fetch(urls, download_dir(root, dataset) / name, md5, dataset, root, corrupt=failures)",
+             "return fetch(urls, download_dir(root, dataset) / name, md5, dataset, root)"),
+    # fetch / lost details: the CorruptDataError no longer names why the download failed
+    Mutation("fetch: CorruptDataError drops the download's reasons", "rbmlib/data/files.py",
+             '" A fresh copy could not be downloaded (" + "; ".join(failures)\n'
+             '                               + "): "',
+             '" A fresh copy could not be downloaded: "'),
+    # checked_file / shared copy overwritten: the fresh copy is downloaded over the first (shared) corrupt copy
+    Mutation("checked_file: fresh download written over the corrupt shared copy", "rbmlib/data/files.py",
+             "return fetch(urls, download_dir(root, dataset) / name, md5, dataset, root, corrupt=failures)",
+             "return fetch(urls, candidates[0], md5, dataset, root, corrupt=failures)"),
+    # good_copy_remedy / wrong folder: for the shared root it tells the user to put the copy in the read-only root
+    Mutation("good_copy_remedy: shared root's remedy names the shared folder", "rbmlib/data/files.py",
+             'f"{download_dir(root, dataset)} (under ${CACHE_ENV}), where it is looked for too"',
+             'f"{root / dataset} (under ${CACHE_ENV}), where it is looked for too"'),
+    # checked_file / non-shared root: a corrupt copy in a private root is silently downloaded over (replaced) instead
+    # of a CorruptDataError that leaves it in place
+    Mutation("checked_file: corrupt copy in a non-shared root replaced by a download", "rbmlib/data/files.py",
+             "if download and urls and shared:",
+             "if download and urls:"),
 ]
