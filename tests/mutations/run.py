@@ -122,7 +122,7 @@ TARGETED = {
                       "tests/test_samplers.py"],
     "rbmlib/samplers.py": ["tests/test_samplers.py", "tests/test_train.py", "tests/test_train_terms.py"],
     "rbmlib/train.py": ["tests/test_train.py", "tests/test_train_terms.py", "tests/test_inputs.py",
-                        "tests/test_samplers.py"],
+                        "tests/test_samplers.py", "tests/test_reliability.py"],  # resuming: all-or-nothing loads
     "rbmlib/estimators.py": ["tests/test_estimators.py", "tests/test_exact_values.py", "tests/test_rbm.py",
                              "tests/test_rbm_mnist.py", "tests/test_portable.py"],
     "rbmlib/report.py": ["tests/test_report.py", "tests/test_report_tally.py", "tests/test_grid.py",
