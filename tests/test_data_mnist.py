@@ -113,13 +113,20 @@ def test_download_lands_atomically_and_never_in_the_shared_root(tiny, monkeypatc
     assert os.listdir(files.cache_dir("downloads", "mnist")) == [TRAIN_LABELS]
 
 
+def corrupt_labels(root: Path) -> bytes:
+    """Flip one bit of the labels file under ``root``; return its good bytes."""
+    path = root / "mnist" / TRAIN_LABELS
+    good = path.read_bytes()
+    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    return good
+
+
 def test_a_corrupt_shared_copy_is_replaced_by_a_fresh_download_in_the_cache_or_reported_corrupt(tiny, monkeypatch):
     """The shared root is read-only: a corrupt copy there is answered by a download into the cache; when that
     download fails too, the error says the file is corrupt (with its md5s and the download's reason), not missing."""
     root, _, labels = tiny
     path = root / "mnist" / TRAIN_LABELS
-    good = path.read_bytes()
-    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    good = corrupt_labels(root)
     bad_md5 = hashlib.md5(path.read_bytes()).hexdigest()
     monkeypatch.setenv("RBMBOOK_DATA", str(root))
 
@@ -143,8 +150,7 @@ def test_a_corrupt_copy_in_the_users_own_root_is_reported_never_replaced_by_a_do
     as it is, even where a download would work."""
     root, _, _ = tiny
     path = root / "mnist" / TRAIN_LABELS
-    good = path.read_bytes()
-    path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    good = corrupt_labels(root)
     bad = path.read_bytes()
     monkeypatch.setattr(files, "download_url", lambda url, folder, name: Path(folder, name).write_bytes(good))
     with pytest.raises(CorruptDataError, match="Delete it and pass download=True"):
