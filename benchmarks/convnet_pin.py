@@ -1,6 +1,6 @@
 """What the notebooks' arithmetic pin costs a small conv net: one epoch of SGD on CIFAR-sized inputs, pinned
-(``rbmlib.pin_cpu_arithmetic()``: ATen/oneDNN capped at AVX2, MKL ``COMPATIBLE``) against unpinned, at each thread
-count.
+(``rbmlib.pin_cpu_arithmetic()``: ATen/oneDNN capped at AVX2, torch's matrix products on numpy's OpenBLAS with its
+Haswell kernels; MKL ``COMPATIBLE`` before 2026-12-02) against unpinned, at each thread count.
 
 The net is the He chapter's `ci` net with channel-wise PReLU: conv1 (5×5, 8 channels) - max-pool - two 3×3 convs
 of 16 channels - max-pool - two 3×3 convs of 32 channels - max-pool - a hidden fully connected layer of 64 units -

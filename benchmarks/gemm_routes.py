@@ -8,13 +8,17 @@ The question (issue 24): is there a GEMM whose kernels are fixed by an ISA cap r
 that is faster than MKL's ``COMPATIBLE`` branch? The shapes: v (100×784) @ W (784×500), h (100×500) @ Wᵀ, and
 vᵀ (784×100) @ h (100×500). Each (pin, threads) setting runs in its own process; a product is timed as the mean of
 300 calls after a warm-up (for vᵀ @ h the conv route includes the two transposing copies it needs; the OpenBLAS
-route writes into a preallocated array, as ``rbmlib.blas`` does into a new tensor).
+route writes into a preallocated array, as ``rbmlib.blas`` does into a new tensor). Each product's result is
+fingerprinted (SHA-256 of its bits, 12 hex digits), so that routes and settings that compute the same bits show it:
+unpinned, OpenBLAS runs the kernels it picks for the CPU (its SkylakeX table on an AVX-512 Xeon), so the pinned and
+unpinned OpenBLAS columns compare its Haswell (AVX2) kernels with those.
 
     .venv/bin/python benchmarks/gemm_routes.py --threads 1 2
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -55,17 +59,18 @@ def worker(threads: int) -> dict:
                                                          h.t().contiguous().view(500, 100, 1, 1)),
                    "OpenBLAS (numpy.matmul)": lambda: np.matmul(vn.T, hn, out=out_W)},
     }
-    ms = {}
+    ms, bits = {}, {}
     for shape, routes in products.items():
         for route, product in routes.items():
-            product()
+            result = product()
+            bits[f"{shape}: {route}"] = hashlib.sha256(np.asarray(result).tobytes()).hexdigest()[:12]
             start = time.perf_counter()
             for _ in range(CALLS):
                 product()
             ms[f"{shape}: {route}"] = (time.perf_counter() - start) / CALLS * 1e3
     from rbmlib.blas import openblas_coretype
 
-    return {"threads": threads, "pinned": pinned, "ms": ms, "openblas_coretype": openblas_coretype(),
+    return {"threads": threads, "pinned": pinned, "ms": ms, "fingerprints": bits, "openblas_coretype": openblas_coretype(),
             "torch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
 
@@ -92,14 +97,19 @@ def main(argv=None) -> None:
     text = Table(["product: route", *(f"{r['threads']} thread(s), {'pinned' if r['pinned'] else 'unpinned'}"
                                        for r in runs)],
                  [[key, *(fmt(r["ms"][key], 3) for r in runs)] for key in keys]).markdown()
+    kernels = Table(["product: route", *(f"{r['threads']} thread(s), {'pinned' if r['pinned'] else 'unpinned'}"
+                                         f" ({r['openblas_coretype']})" for r in runs)],
+                    [[key, *(r["fingerprints"][key] for r in runs)] for key in keys]).markdown()
     output = args.output or default_output("gemm_routes")
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps({
         "benchmark": "gemm_routes", "command": " ".join(["benchmarks/gemm_routes.py"] + (argv or sys.argv[1:])),
         "device": cpu_name(), "unit": "ms per product", "load_average_before": load_before,
         "load_average_after": os.getloadavg(), "runs": runs, "table_markdown": text,
+        "fingerprints_markdown": kernels,
         "provenance": provenance(seeds=[0], wall_time_s=time.perf_counter() - start)}, indent=2) + "\n")
     print(text)
+    print(f"\nResult bits (SHA-256, 12 hex digits; the header names OpenBLAS's kernel table):\n\n{kernels}")
     print(f"\nwritten {shown(output)}")
 
 

@@ -7,7 +7,10 @@ Settings, each in its own process: ``unpinned`` (``RBMBOOK_PIN_CPU=0``: MKL and 
 (``rbmlib.pin_cpu_arithmetic()``), and, at more than one thread, ``pinned, torch pool at 1 thread``: a route tried,
 not rbmlib's: the pin with torch's own thread pool (element-wise work, reductions, convolutions) at one thread and
 OpenBLAS's products at all of them, so that no sleeping OpenMP thread is woken per operation (its ``_matmul`` is
-replaced here for the experiment, since ``rbmlib.blas`` gives OpenBLAS torch's thread count). Workloads, one timing each per round, settings interleaved round by round:
+replaced here for the experiment, since ``rbmlib.blas`` gives OpenBLAS torch's thread count); and, on a CPU with
+AVX-512, ``pinned at AVX-512``: a route tried, not rbmlib's: the pin with every cap raised to AVX-512 (ATen
+``avx512``, oneDNN ``AVX512_CORE``, OpenBLAS's ``SkylakeX`` kernels), what a pin would cost that gave up identity
+with CPUs without AVX-512 (its outputs differ from the AVX2 pin's). Workloads, one timing each per round, settings interleaved round by round:
 
 * ``cd1``: one epoch of rbmlib's ``Trainer`` + ``CD(1)``, 784×500, the 60,000 MNIST training images, batches of 100;
 * ``mlp``: one epoch of ``supervised.fit`` (SGD, momentum 0.9, batches of 100) of a 784-1000-1000-1000-10 tanh net on
@@ -34,8 +37,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import default_output, paired_ratio, run_setting, shown, write_results  # noqa: E402
 
-SETTINGS = ("unpinned", "pinned, MKL COMPATIBLE", "pinned", "pinned, torch pool at 1 thread")
-SPLIT = SETTINGS[3]
+SETTINGS = ("unpinned", "pinned, MKL COMPATIBLE", "pinned", "pinned, torch pool at 1 thread", "pinned at AVX-512")
+SPLIT, AVX512 = SETTINGS[3], SETTINGS[4]
+PINNED = ("pinned", SPLIT, AVX512)  # the settings that call rbmlib.pin_cpu_arithmetic()
 WORKLOADS = ("cd1", "mlp", "ais")
 
 
@@ -71,7 +75,13 @@ def worker(threads: int, setting: str) -> dict:
 
     if setting == "pinned, MKL COMPATIBLE":  # the pin before rbmlib.blas: its environment, products left on MKL
         os.environ.update({k: v for k, v in CPU_ARITHMETIC_ENV.items() if k != "OPENBLAS_CORETYPE"})
-    pinned = rbmlib.pin_cpu_arithmetic() if setting in ("pinned", SPLIT) else False  # before torch and numpy load
+    if setting == AVX512:  # the pin with its caps raised, for the experiment
+        from rbmlib import blas, reproducibility
+
+        blas.CORETYPE = "SkylakeX"
+        reproducibility.CPU_ARITHMETIC_ENV = dict(CPU_ARITHMETIC_ENV, ATEN_CPU_CAPABILITY="avx512",
+                                                  ONEDNN_MAX_CPU_ISA="AVX512_CORE", OPENBLAS_CORETYPE="SkylakeX")
+    pinned = rbmlib.pin_cpu_arithmetic() if setting in PINNED else False  # before torch and numpy load
     import torch
     from threadpoolctl import threadpool_info
     from torch import nn
@@ -139,10 +149,11 @@ def main(argv=None) -> None:
     from rbmlib.report import Table, cpu_name, cpu_vector_isa, fmt
 
     start, load_before = time.perf_counter(), os.getloadavg()
-    runs = {(t, s): [] for t in args.threads for s in SETTINGS if s != SPLIT or t > 1}
+    avx512 = (cpu_vector_isa() or "").startswith("AVX-512")
+    runs = {(t, s): [] for t in args.threads for s in SETTINGS if (s != SPLIT or t > 1) and (s != AVX512 or avx512)}
     for _ in range(args.rounds):
         for threads, setting in runs:
-            runs[threads, setting].append(run_setting(__file__, threads, setting in ("pinned", SPLIT),
+            runs[threads, setting].append(run_setting(__file__, threads, setting in PINNED,
                                                       "--setting", setting))
     rows = []
     for (threads, setting), results in runs.items():
