@@ -54,6 +54,20 @@ def code_version(*texts: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def data_version(*tensors) -> str:
+    """A short hash of tensors' dtypes, shapes and values: pass it to :func:`code_version` with the protocol, so that a
+    change to the data a grid's cells read (a seed of a random binarisation, a split, a preprocessing step outside the
+    hashed functions) recomputes them instead of reusing cells computed on other data."""
+    import torch
+
+    digest = hashlib.sha256()
+    for t in tensors:
+        t = torch.as_tensor(t).detach().cpu().contiguous()
+        digest.update(f"{t.dtype} {tuple(t.shape)}\0".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
 class _Log:
     """One line per finished cell on the process's own stderr (``sys.__stderr__``, file descriptor 2): the terminal
     or log file of ``make long``, where the notebook's progress bar does not show (ipykernel also copies these lines

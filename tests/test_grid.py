@@ -248,6 +248,22 @@ def test_code_version_covers_the_computing_modules_and_the_texts_only(tmp_path, 
     assert version() != before  # data loading computes too
 
 
+def test_data_version_changes_with_any_value_dtype_shape_or_order_of_the_data_and_only_then():
+    x, y = torch.rand(50, 7, generator=torch.Generator().manual_seed(0)), torch.arange(50)
+    key = grid.data_version(x, y)
+    assert grid.data_version(x.clone(), y.clone()) == key and len(key) == 16
+    flipped = x.clone()
+    flipped[49, 6] = torch.nextafter(flipped[49, 6], torch.tensor(2.0))  # one value, one unit in the last place
+    assert grid.data_version(flipped, y) != key
+    assert grid.data_version(x.double(), y) != key  # the same values in another dtype
+    assert grid.data_version(x.reshape(7, 50), y) != key  # the same bytes in another shape
+    assert grid.data_version(y, x) != key  # the order of the tensors
+    assert grid.data_version(x[:49], y[:49]) != key  # a smaller slice
+    assert grid.data_version(x.t().contiguous().t(), y) == key  # the values, not the memory layout
+    assert grid.data_version(torch.empty(0, 7), y) != grid.data_version(torch.empty(0, 3), y)
+    assert grid.data_version(torch.tensor(1.5)) != grid.data_version(torch.tensor([1.5]))  # a 0-d tensor
+
+
 def test_the_cache_folder_is_the_grid_cache_setting_else_under_the_decoded_cache(tmp_path, monkeypatch):
     """``make long`` keeps its cells in the checkout (RBMBOOK_GRID_CACHE), where a committed unfinished run resumes
     on another machine; without the setting they go under RBMBOOK_CACHE."""
