@@ -256,6 +256,7 @@ def test_data_version_changes_with_any_value_dtype_shape_or_order_of_the_data_an
     flipped[49, 6] = torch.nextafter(flipped[49, 6], torch.tensor(2.0))  # one value, one unit in the last place
     assert grid.data_version(flipped, y) != key
     assert grid.data_version(x.double(), y) != key  # the same values in another dtype
+    assert grid.data_version(x.view(torch.int32), y) != key  # the same bytes in another dtype
     assert grid.data_version(x.reshape(7, 50), y) != key  # the same bytes in another shape
     assert grid.data_version(y, x) != key  # the order of the tensors
     assert grid.data_version(x[:49], y[:49]) != key  # a smaller slice

@@ -924,4 +924,53 @@ MUTATIONS = [
     Mutation("checked_file: corrupt copy in a non-shared root replaced by a download", "rbmlib/data/files.py",
              "if download and urls and shared:",
              "if download and urls:"),
+
+    # ------------------------------------------------------------------------------------------------ grid.data_version
+    # data_version / dtype: the header names only the shape, so tensors with the same bytes but another dtype (zeros
+    # as int64 and as float64, or a float32 tensor viewed as int32) get the same key
+    Mutation("grid.data_version: dtype dropped from the hash", "rbmlib/grid.py",
+             'digest.update(f"{t.dtype} {tuple(t.shape)}\\0".encode())',
+             'digest.update(f"{tuple(t.shape)}\\0".encode())'),
+    # data_version / shape: the header names only the dtype, so a reshaped tensor (same values, 2×3 vs 3×2 or a
+    # flattened split) gets the same key
+    Mutation("grid.data_version: shape dropped from the hash", "rbmlib/grid.py",
+             'digest.update(f"{t.dtype} {tuple(t.shape)}\\0".encode())',
+             'digest.update(f"{t.dtype}\\0".encode())'),
+    # data_version / first tensor only: a change to a second tensor (labels, a test split) keeps the key
+    Mutation("grid.data_version: only the first tensor hashed", "rbmlib/grid.py",
+             "    for t in tensors:\n"
+             "        t = torch.as_tensor(t).detach().cpu().contiguous()\n",
+             "    for t in tensors[:1]:\n"
+             "        t = torch.as_tensor(t).detach().cpu().contiguous()\n"),
+    # data_version / truncated values: only each tensor's first 1024 bytes are hashed, so a change further in (a
+    # later row of a data set) keeps the key
+    Mutation("grid.data_version: only the first 1024 bytes of each tensor hashed", "rbmlib/grid.py",
+             "digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())",
+             "digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes()[:1024])"),
+    # data_version / order-independent: per-tensor digests are sorted before combining, so swapping two tensors
+    # (train and test, data and labels) keeps the key
+    Mutation("grid.data_version: tensor order ignored (per-tensor digests sorted)", "rbmlib/grid.py",
+             "    digest = hashlib.sha256()\n"
+             "    for t in tensors:\n"
+             "        t = torch.as_tensor(t).detach().cpu().contiguous()\n"
+             '        digest.update(f"{t.dtype} {tuple(t.shape)}\\0".encode())\n'
+             "        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())\n"
+             "    return digest.hexdigest()[:16]\n",
+             "    parts = []\n"
+             "    for t in tensors:\n"
+             "        t = torch.as_tensor(t).detach().cpu().contiguous()\n"
+             "        part = hashlib.sha256()\n"
+             '        part.update(f"{t.dtype} {tuple(t.shape)}\\0".encode())\n'
+             "        part.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())\n"
+             "        parts.append(part.hexdigest())\n"
+             "    return hashlib.sha256(\"\".join(sorted(parts)).encode()).hexdigest()[:16]\n"),
+    # data_version / memory layout: the tensor's raw storage is hashed (no contiguous copy), so a transposed view or
+    # a slice hashes differently from an equal contiguous tensor (and a slice hashes its whole base)
+    Mutation("grid.data_version: raw storage hashed, memory layout leaks into the key", "rbmlib/grid.py",
+             "        t = torch.as_tensor(t).detach().cpu().contiguous()\n"
+             '        digest.update(f"{t.dtype} {tuple(t.shape)}\\0".encode())\n'
+             "        digest.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())\n",
+             "        t = torch.as_tensor(t).detach().cpu()\n"
+             '        digest.update(f"{t.dtype} {tuple(t.shape)}\\0".encode())\n'
+             "        digest.update(bytes(t.untyped_storage()))\n"),
 ]
