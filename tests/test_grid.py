@@ -259,6 +259,7 @@ def test_data_version_changes_with_any_value_dtype_shape_or_order_of_the_data_an
     assert grid.data_version(x.view(torch.int32), y) != key  # the same bytes in another dtype
     assert grid.data_version(x.reshape(7, 50), y) != key  # the same bytes in another shape
     assert grid.data_version(y, x) != key  # the order of the tensors
+    assert grid.data_version(x, y.flip(0)) != key  # the second tensor alone
     assert grid.data_version(x[:49], y[:49]) != key  # a smaller slice
     assert grid.data_version(x.t().contiguous().t(), y) == key  # the values, not the memory layout
     assert grid.data_version(torch.empty(0, 7), y) != grid.data_version(torch.empty(0, 3), y)
