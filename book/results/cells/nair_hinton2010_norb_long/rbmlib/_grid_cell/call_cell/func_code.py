@@ -1,3 +1,0 @@
-# first line: 11
-def call_cell(fn, cell, version):
-    return fn(**cell)
