@@ -1,0 +1,3 @@
+# first line: 11
+def call_cell(fn, cell, version):
+    return fn(**cell)
